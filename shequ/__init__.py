@@ -1,0 +1,1 @@
+"""shequ — community service and governance platform."""

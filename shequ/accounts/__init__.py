@@ -1,0 +1,1 @@
+"""Users, roles, memberships (user × area × role) and the scoping every query goes through."""

@@ -1,0 +1,11 @@
+"""Stable error codes of the accounts app."""
+
+from enum import StrEnum
+
+
+class AccountError(StrEnum):
+    BAD_CODE = "totp_bad_code"
+    NO_DEVICE = "totp_no_device"
+    STAFF_ONLY = "totp_staff_only"
+    BAD_PASSWORD = "password_rejected"
+    LOCKED_OUT = "locked_out"

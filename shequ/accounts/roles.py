@@ -1,0 +1,34 @@
+"""Roles and what each may do. One table decides both the navigation and the permission checks."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    RESIDENT = "resident", _("Resident")
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    COMMUNITY_WORKER = "community_worker", _("Community worker")
+    COMMUNITY_HEAD = "community_head", _("Community head")
+    STREET = "street", _("Street office")
+    DEPARTMENT = "department", _("Department handler")
+    DISTRICT_ADMIN = "district_admin", _("District civil affairs")
+    AUDITOR = "auditor", _("Auditor")
+    SYSADMIN = "sysadmin", _("System administrator")
+
+
+STAFF_ROLES = frozenset(Role) - {Role.RESIDENT}
+
+_ALL = frozenset(Role)
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    # Areas are not secret; every role reads the part of the tree it belongs to.
+    "areas.view": _ALL,
+    "areas.browse": STAFF_ROLES,
+    "audit.view": frozenset({Role.AUDITOR, Role.SYSADMIN}),
+    "audit.export": frozenset({Role.AUDITOR, Role.SYSADMIN}),
+    "accounts.admin": frozenset({Role.SYSADMIN}),
+}
+
+# The roles whose memberships span the whole subtree below their area for the given permission.
+UNRESTRICTED_ROLES = frozenset({Role.SYSADMIN})

@@ -1,0 +1,1 @@
+"""Cross-cutting pieces: base models, errors, audit log, request context, API helpers."""

@@ -1,0 +1,51 @@
+"""What every page's layout needs: the navigation this user may use and their roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from shequ.accounts.roles import Role
+from shequ.accounts.scoping import has_perm, memberships
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str | Promise
+    url_name: str
+    icon: str
+    perm: str | None
+    prefix: str
+
+
+NAV: list[NavItem] = [
+    NavItem(_("Home"), "home", "home", None, "/"),
+    NavItem(_("Areas & grids"), "areas:index", "map-2", "areas.browse", "/areas/"),
+    NavItem(_("Audit log"), "audit:list", "shield-check", "audit.view", "/audit/"),
+    NavItem(_("API"), "api-docs", "api", "areas.browse", "/api/"),
+]
+
+
+def shell(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    items = []
+    for item in NAV:
+        if item.perm is None or has_perm(user, item.perm):
+            url = reverse(item.url_name)
+            active = request.path == url if item.prefix == "/" else request.path.startswith(item.prefix)
+            items.append({"label": item.label, "url": url, "icon": item.icon, "active": active})
+    ms = memberships(user)
+    role_labels = sorted({Role(m.role).label for m in ms}, key=str)
+    return {
+        "nav_items": items,
+        "user_roles": role_labels,
+        "user_areas": [m.area for m in ms][:3],
+        "can_admin": user.is_superuser,
+    }

@@ -1,0 +1,16 @@
+"""Test settings: the real settings with speed knobs only."""
+
+import os
+
+os.environ.setdefault("SHEQU_SECRET_KEY", "test-secret-key-for-the-test-suite-only-0123456789")
+os.environ.setdefault("SHEQU_FIELD_KEY", "dGVzdC1maWVsZC1rZXktZm9yLXRlc3RzLW9ubHktMDE=")
+os.environ.setdefault("SHEQU_HTTPS", "0")
+
+from shequ.settings import *  # noqa: E402, F403
+from shequ.settings import STORAGES  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

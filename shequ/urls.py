@@ -1,0 +1,53 @@
+"""URL map: pages, the JSON API under /api/v1/, health check."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from shequ.accounts.api.views import TokenRevokeView, TokenView
+from shequ.areas.api.views import AreaViewSet
+from shequ.core import views as core_views
+from shequ.insights import views as insights_views
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("areas", AreaViewSet, basename="area")
+
+api_v1 = [
+    path("auth/token/", TokenView.as_view(), name="auth-token"),
+    path("auth/token/revoke/", TokenRevokeView.as_view(), name="auth-token-revoke"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    *router.urls,
+]
+
+audit_urls = (
+    [
+        path("", core_views.audit_list, name="list"),
+        path("export.csv", core_views.audit_export, name="export"),
+    ],
+    "audit",
+)
+
+urlpatterns = [
+    path("", insights_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("accounts/", include("shequ.accounts.urls")),
+    path("areas/", include("shequ.areas.urls")),
+    path("audit/", include(audit_urls)),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "shequ.core.views.bad_request"
+handler403 = "shequ.core.views.permission_denied"
+handler404 = "shequ.core.views.page_not_found"
+handler500 = "shequ.core.views.server_error"
+
+admin.site.site_header = "shequ"
+admin.site.site_title = "shequ"
+if settings.DEBUG:
+    admin.site.site_url = "/"
