@@ -14,3 +14,5 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+STATIC_ROOT = None  # tests serve static files through the finders, never a collected folder
+WHITENOISE_USE_FINDERS = True

@@ -41,8 +41,15 @@ class Counts:
     grid_workers: int = 0
     staffed_grids: int = 0
 
-    def __getitem__(self, level: str) -> int:
+    def level(self, level: str) -> int:
         return self.by_level.get(level, 0)
+
+    # Attributes (not item access) so templates can read `counts.grid` unambiguously.
+    street = property(lambda self: self.level(Level.STREET))
+    community = property(lambda self: self.level(Level.COMMUNITY))
+    grid = property(lambda self: self.level(Level.GRID))
+    estate = property(lambda self: self.level(Level.ESTATE))
+    building = property(lambda self: self.level(Level.BUILDING))
 
     @property
     def grid_coverage(self) -> int:

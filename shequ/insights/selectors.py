@@ -10,7 +10,7 @@ from django.utils import timezone
 from shequ.accounts import scoping
 from shequ.accounts.roles import Role
 from shequ.areas import selectors as areas
-from shequ.areas.models import Area
+from shequ.areas.models import Level
 from shequ.core.selectors import audit_entries
 
 # Which dashboard a user with several roles sees first: the widest responsibility wins.
@@ -35,11 +35,18 @@ def primary_role(user: Any) -> Role | None:
 
 
 def _chart(rows: list[areas.ChildRow]) -> dict[str, Any]:
+    """Grids against staffed grids per child area; below a community, estates per grid."""
+    per_grid = all(row.area.level == Level.GRID for row in rows)
     return {
         "labels": [row.area.name for row in rows],
-        "grids": [row.counts["grid"] for row in rows],
-        "staffed": [row.counts.staffed_grids for row in rows],
-        "estates": [row.counts["estate"] for row in rows],
+        "series": [
+            {"key": "estates", "data": [row.counts.estate for row in rows]},
+        ]
+        if per_grid
+        else [
+            {"key": "grids", "data": [row.counts.grid for row in rows]},
+            {"key": "staffed", "data": [row.counts.staffed_grids for row in rows]},
+        ],
     }
 
 

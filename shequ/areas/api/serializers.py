@@ -49,7 +49,7 @@ class AreaDetailSerializer(AreaSerializer):
 
     def get_counts(self, area: Area) -> dict[str, Any]:
         counts = selectors.subtree_counts(area)
-        result: dict[str, Any] = {level: counts[level] for level in Level.values}
+        result: dict[str, Any] = {level: counts.level(level) for level in Level.values}
         result["grid_workers"] = counts.grid_workers
         result["grid_coverage_percent"] = counts.grid_coverage
         return result

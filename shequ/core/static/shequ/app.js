@@ -5,7 +5,7 @@
   function initMap(el) {
     if (el.dataset.ready || typeof L === "undefined") return;
     el.dataset.ready = "1";
-    var map = L.map(el, { zoomControl: true, attributionControl: !!el.dataset.tiles });
+    var map = L.map(el, { zoomControl: true, zoomSnap: 0.25, attributionControl: !!el.dataset.tiles });
     if (el.dataset.tiles) {
       L.tileLayer(el.dataset.tiles, { maxZoom: 19, attribution: el.dataset.attribution || "" }).addTo(map);
     }
@@ -36,7 +36,7 @@
             l.bindTooltip(p.name, { sticky: true });
           }
         }).addTo(map);
-        if (layer.getLayers().length) map.fitBounds(layer.getBounds(), { padding: [12, 12] });
+        if (layer.getLayers().length) map.fitBounds(layer.getBounds(), { padding: [16, 16] });
         else map.setView([30.27, 120.2], 12);
       })
       .catch(function () { el.classList.add("map-failed"); });
@@ -56,11 +56,10 @@
       grid: { left: 8, right: 8, bottom: 8, top: 36, containLabel: true },
       xAxis: { type: "category", data: d.labels, axisLabel: { interval: 0, rotate: d.labels.length > 6 ? 30 : 0 } },
       yAxis: { type: "value", minInterval: 1 },
-      series: [
-        { name: el.dataset.labelGrids, type: "bar", data: d.grids, barMaxWidth: 28 },
-        { name: el.dataset.labelStaffed, type: "bar", data: d.staffed, barMaxWidth: 28 },
-        { name: el.dataset.labelEstates, type: "line", data: d.estates, smooth: true }
-      ]
+      series: d.series.map(function (s) {
+        var key = "label" + s.key.charAt(0).toUpperCase() + s.key.slice(1);
+        return { name: el.dataset[key], type: "bar", data: s.data, barMaxWidth: 28, label: { show: true, position: "top" } };
+      })
     });
     window.addEventListener("resize", function () { chart.resize(); });
   }

@@ -1,0 +1,48 @@
+"""Session-wide fixtures: the personas world is built once, each test rolls back its changes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+from rest_framework.test import APIClient
+
+from shequ.core import testing
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
+    with django_db_blocker.unblock():
+        testing.build_world()
+    yield
+
+
+@pytest.fixture
+def world(db: Any) -> Any:
+    return testing
+
+
+@pytest.fixture
+def login(client: Client, db: Any) -> Any:
+    """`login("community_worker")` signs the test client in as that persona."""
+
+    def sign_in(username: str) -> Client:
+        client.force_login(testing.persona(username))
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def api(db: Any) -> Any:
+    """`api("community_worker")` returns an API client authenticated as that persona."""
+
+    def make(username: str | None = None) -> APIClient:
+        c = APIClient()
+        if username:
+            c.force_authenticate(testing.persona(username))
+        return c
+
+    return make
