@@ -17,7 +17,10 @@ FILES: list[tuple[str, str]] = [
     ("@tabler/core/dist/css/tabler.min.css", "tabler/tabler.min.css"),
     ("@tabler/core/dist/js/tabler.min.js", "tabler/tabler.min.js"),
     ("@tabler/icons-webfont/dist/tabler-icons.min.css", "tabler-icons/tabler-icons.min.css"),
-    ("@tabler/icons-webfont/dist/fonts/tabler-icons.woff2", "tabler-icons/fonts/tabler-icons.woff2"),
+    (
+        "@tabler/icons-webfont/dist/fonts/tabler-icons.woff2",
+        "tabler-icons/fonts/tabler-icons.woff2",
+    ),
     ("@tabler/icons-webfont/dist/fonts/tabler-icons.woff", "tabler-icons/fonts/tabler-icons.woff"),
     ("@tabler/icons-webfont/dist/fonts/tabler-icons.ttf", "tabler-icons/fonts/tabler-icons.ttf"),
     ("echarts/dist/echarts.min.js", "echarts/echarts.min.js"),

@@ -21,18 +21,23 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("SHEQU_VAR_DIR", str(BASE_DIR / "var")) or BASE_DIR / "var")
 
 _DEV_SECRET = "shequ-insecure-development-key-never-use-in-production"  # noqa: S105
-_DEV_FIELD_KEY = "c2hlcXUtZGV2LWZpZWxkLWtleS0zMi1ieXRlcyEhISE="  # noqa: S105  (dev only)
+_DEV_FIELD_KEY = "c2hlcXUtZGV2LWZpZWxkLWtleS0zMi1ieXRlcyEhISE="
 
 try:
     DEBUG = env_bool("SHEQU_DEBUG", False)
     SECRET_KEY = env_str("SHEQU_SECRET_KEY") or ""
     FIELD_KEY = env_str("SHEQU_FIELD_KEY") or ""
     if not DEBUG:
-        missing = [n for n, v in (("SHEQU_SECRET_KEY", SECRET_KEY), ("SHEQU_FIELD_KEY", FIELD_KEY)) if not v]
+        missing = [
+            n
+            for n, v in (("SHEQU_SECRET_KEY", SECRET_KEY), ("SHEQU_FIELD_KEY", FIELD_KEY))
+            if not v
+        ]
         if missing:
             raise EnvError(
                 f"{' and '.join(missing)} must be set when SHEQU_DEBUG is off "
-                "(directly or as NAME_FILE pointing at a file); `make run` generates them under var/"
+                "(directly or as NAME_FILE pointing at a file); "
+                "`make run` generates them under var/"
             )
     SECRET_KEY = SECRET_KEY or _DEV_SECRET
     FIELD_KEY = FIELD_KEY or _DEV_FIELD_KEY
@@ -194,7 +199,9 @@ MEDIA_ROOT = VAR_DIR / "media"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -6,13 +6,13 @@ os.environ.setdefault("SHEQU_SECRET_KEY", "test-secret-key-for-the-test-suite-on
 os.environ.setdefault("SHEQU_FIELD_KEY", "dGVzdC1maWVsZC1rZXktZm9yLXRlc3RzLW9ubHktMDE=")
 os.environ.setdefault("SHEQU_HTTPS", "0")
 
-from shequ.settings import *  # noqa: E402, F403
-from shequ.settings import STORAGES  # noqa: E402
+from shequ.settings import *  # noqa: F403
+from shequ.settings import STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-STATIC_ROOT = None  # tests serve static files through the finders, never a collected folder
+STATIC_ROOT = None  # type: ignore[assignment]  # tests serve static files through the finders, never a collected folder
 WHITENOISE_USE_FINDERS = True

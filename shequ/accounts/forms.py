@@ -9,7 +9,10 @@ from django.utils.translation import gettext_lazy as _
 
 class LoginForm(AuthenticationForm):
     error_messages = {
-        "invalid_login": _("Wrong user name or password. After 5 failed attempts the account is locked for 30 minutes."),
+        "invalid_login": _(
+            "Wrong user name or password. "
+            "After 5 failed attempts the account is locked for 30 minutes."
+        ),
         "inactive": _("This account is disabled."),
     }
 

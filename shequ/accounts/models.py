@@ -17,7 +17,7 @@ class User(AbstractUser):
 
     full_name = models.CharField(_("full name"), max_length=100, blank=True)
 
-    class Meta(AbstractUser.Meta):
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]
         verbose_name = _("user")
         verbose_name_plural = _("users")
 
@@ -48,7 +48,9 @@ class Membership(TimeStamped):
         verbose_name_plural = _("memberships")
         constraints = [
             models.UniqueConstraint(fields=["user", "area", "role"], name="membership_unique"),
-            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="membership_role"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="membership_role"
+            ),
         ]
 
     def __str__(self) -> str:

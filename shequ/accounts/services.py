@@ -39,7 +39,9 @@ def user_create(
         raise DomainError(AccountError.BAD_PASSWORD, " ".join(exc.messages)) from exc
     user.set_password(password)
     user.save()
-    audit.record(actor=actor, action="accounts.user_created", obj=user, changes={"username": username})
+    audit.record(
+        actor=actor, action="accounts.user_created", obj=user, changes={"username": username}
+    )
     for area, role in memberships or []:
         membership_grant(actor=actor, user=user, area=area, role=role)
     return user

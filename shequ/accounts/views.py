@@ -57,13 +57,16 @@ def login_view(request: HttpRequest) -> HttpResponse:
             return redirect(_next_url(request))
         services.sign_in_failed(username=request.POST.get("username", ""), reason="password")
     elif request.GET.get("expired"):
-        messages.info(request, _("Your session ended after a period of inactivity. Please sign in again."))
+        messages.info(
+            request, _("Your session ended after a period of inactivity. Please sign in again.")
+        )
     return render(request, "accounts/login.html", {"form": form, "next": _next_url(request)})
 
 
 @never_cache
 def login_code_view(request: HttpRequest) -> HttpResponse:
-    user = User.objects.filter(pk=request.session.get(_PENDING), is_active=True).first()
+    pending = request.session.get(_PENDING)
+    user = User.objects.filter(pk=pending, is_active=True).first() if pending else None
     if user is None:
         return redirect("accounts:login")
     form = CodeForm(request.POST or None)
@@ -87,7 +90,7 @@ def login_code_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        services.signed_out(user=request.user)  # type: ignore[arg-type]
+        services.signed_out(user=request.user)
     logout(request)
     messages.success(request, _("You have signed out."))
     return redirect("accounts:login")
@@ -140,7 +143,9 @@ def security_view(request: HttpRequest) -> HttpResponse:
         "form": form,
         "is_staff_account": services.is_staff_account(user),
         "pending": pending,
-        "qr": _qr_data_uri(totp.provisioning_uri(device.secret, account=user.username, issuer="shequ"))
+        "qr": _qr_data_uri(
+            totp.provisioning_uri(device.secret, account=user.username, issuer="shequ")
+        )
         if pending and device
         else "",
         "secret": device.secret if pending and device else "",

@@ -58,12 +58,17 @@ class Counts:
         return round(100 * self.staffed_grids / grids) if grids else 0
 
 
-def _counts_by_prefix(paths: list[str], prefix_len: int) -> dict[str, Counts]:
-    """Counts for several sibling subtrees (same path length) in three grouped queries."""
+def _counts_by_prefix(
+    paths: list[str], prefix_len: int, *, within: str | None = None
+) -> dict[str, Counts]:
+    """Counts for sibling subtrees (same path length) in two grouped queries.
+
+    `within`, the siblings' common parent path, turns the OR of many ranges into one range.
+    """
     result: dict[str, Counts] = defaultdict(Counts)
     if not paths:
         return result
-    cover = scoping.scope_q_for_paths(paths)
+    cover = scoping.subtree_q(within) if within else scoping.scope_q_for_paths(paths)
     rows = (
         Area.objects.filter(cover)
         .annotate(prefix=Substr("path", 1, prefix_len))
@@ -72,8 +77,13 @@ def _counts_by_prefix(paths: list[str], prefix_len: int) -> dict[str, Counts]:
     )
     for row in rows:
         result[row["prefix"]].by_level[row["level"]] = row["n"]
+    member_cover = (
+        scoping.subtree_q(within, "area__path")
+        if within
+        else scoping.scope_q_for_paths(paths, "area__path")
+    )
     workers = (
-        Membership.objects.filter(scoping.scope_q_for_paths(paths, "area__path"))
+        Membership.objects.filter(member_cover)
         .filter(role=Role.GRID_WORKER)
         .annotate(prefix=Substr("area__path", 1, prefix_len))
         .values("prefix")
@@ -114,7 +124,7 @@ def children_with_counts(area: Area) -> list[ChildRow]:
     children = list(area.children.order_by("sort_order", "code"))
     if not children:
         return []
-    counts = _counts_by_prefix([c.path for c in children], len(children[0].path))
+    counts = _counts_by_prefix([c.path for c in children], len(children[0].path), within=area.path)
     return [ChildRow(child, counts.get(child.path, Counts())) for child in children]
 
 

@@ -50,8 +50,7 @@ def _check_geometry(geometry: dict[str, Any] | None) -> tuple[float, float] | No
     except (ValueError, TypeError, KeyError, IndexError) as exc:
         raise DomainError(
             AreaError.BAD_GEOMETRY,
-            _("The boundary is not a valid GeoJSON polygon in WGS84: %(reason)s")
-            % {"reason": exc},
+            _("The boundary is not a valid GeoJSON polygon in WGS84: %(reason)s") % {"reason": exc},
         ) from exc
 
 
@@ -135,7 +134,9 @@ def area_update(
         area.kind = kind
     if sort_order is not None:
         area.sort_order = sort_order
-    changes = audit.diff(before, {"name": area.name, "kind": area.kind, "sort_order": area.sort_order})
+    changes = audit.diff(
+        before, {"name": area.name, "kind": area.kind, "sort_order": area.sort_order}
+    )
     if geometry is not None:
         centre = _check_geometry(geometry)
         area.geometry = geometry

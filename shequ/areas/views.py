@@ -17,7 +17,9 @@ from shequ.core.views import require_perm
 def area_index(request: HttpRequest) -> HttpResponse:
     roots = selectors.roots_for(request.user)
     searching = any(request.GET.get(k) for k in ("q", "level", "kind", "parent"))
-    filterset = AreaFilter(request.GET or None, queryset=selectors.area_list(visible_to=request.user))
+    filterset = AreaFilter(
+        request.GET or None, queryset=selectors.area_list(visible_to=request.user)
+    )
     page = None
     if searching and filterset.is_valid():
         page = Paginator(filterset.qs, 25).get_page(request.GET.get("page"))

@@ -20,7 +20,9 @@ def _fields(detail: Any) -> Any:
     if isinstance(detail, dict):
         return {key: _fields(value) for key, value in detail.items()}
     if isinstance(detail, list):
-        return [str(item) if not isinstance(item, dict | list) else _fields(item) for item in detail]
+        return [
+            str(item) if not isinstance(item, dict | list) else _fields(item) for item in detail
+        ]
     return [str(detail)]
 
 

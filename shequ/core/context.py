@@ -12,11 +12,12 @@ class RequestContext:
     ip: str | None = None
 
 
-_current: ContextVar[RequestContext] = ContextVar("shequ_request", default=RequestContext())
+EMPTY = RequestContext()
+_current: ContextVar[RequestContext] = ContextVar("shequ_request")
 
 
 def current() -> RequestContext:
-    return _current.get()
+    return _current.get(EMPTY)
 
 
 def bind(ctx: RequestContext) -> object:

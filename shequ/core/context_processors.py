@@ -39,7 +39,9 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     for item in NAV:
         if item.perm is None or has_perm(user, item.perm):
             url = reverse(item.url_name)
-            active = request.path == url if item.prefix == "/" else request.path.startswith(item.prefix)
+            active = (
+                request.path == url if item.prefix == "/" else request.path.startswith(item.prefix)
+            )
             items.append({"label": item.label, "url": url, "icon": item.icon, "active": active})
     ms = memberships(user)
     role_labels = sorted({Role(m.role).label for m in ms}, key=str)

@@ -65,18 +65,46 @@ FOREIGN_DISTRICT = "120199000000"
 def build_world() -> None:
     """Create the areas and personas through the services (audited like real use)."""
     actor = "test-setup"
-    d = areas.area_create(actor=actor, code=CODES["D"], name="测试区", level=Level.DISTRICT,
-                          geometry=_square(116.0, 39.0, 0.2))
-    s1 = areas.area_create(actor=actor, code=CODES["S1"], name="一街道", level=Level.STREET, parent=d)
-    s2 = areas.area_create(actor=actor, code=CODES["S2"], name="二街道", level=Level.STREET, parent=d)
-    c1 = areas.area_create(actor=actor, code=CODES["C1"], name="甲社区", level=Level.COMMUNITY,
-                           parent=s1, geometry=_square(116.0, 39.0, 0.05))
-    c2 = areas.area_create(actor=actor, code=CODES["C2"], name="乙村", level=Level.COMMUNITY,
-                           parent=s2, kind="rural")
-    a = areas.area_create(actor=actor, code=CODES["A"], name="甲社区第1网格", level=Level.GRID,
-                          parent=c1, geometry=_square(116.0, 39.0))
-    areas.area_create(actor=actor, code=CODES["B"], name="甲社区第2网格", level=Level.GRID,
-                      parent=c1, geometry=_square(116.01, 39.0))
+    d = areas.area_create(
+        actor=actor,
+        code=CODES["D"],
+        name="测试区",
+        level=Level.DISTRICT,
+        geometry=_square(116.0, 39.0, 0.2),
+    )
+    s1 = areas.area_create(
+        actor=actor, code=CODES["S1"], name="一街道", level=Level.STREET, parent=d
+    )
+    s2 = areas.area_create(
+        actor=actor, code=CODES["S2"], name="二街道", level=Level.STREET, parent=d
+    )
+    c1 = areas.area_create(
+        actor=actor,
+        code=CODES["C1"],
+        name="甲社区",
+        level=Level.COMMUNITY,
+        parent=s1,
+        geometry=_square(116.0, 39.0, 0.05),
+    )
+    c2 = areas.area_create(
+        actor=actor, code=CODES["C2"], name="乙村", level=Level.COMMUNITY, parent=s2, kind="rural"
+    )
+    a = areas.area_create(
+        actor=actor,
+        code=CODES["A"],
+        name="甲社区第1网格",
+        level=Level.GRID,
+        parent=c1,
+        geometry=_square(116.0, 39.0),
+    )
+    areas.area_create(
+        actor=actor,
+        code=CODES["B"],
+        name="甲社区第2网格",
+        level=Level.GRID,
+        parent=c1,
+        geometry=_square(116.01, 39.0),
+    )
     areas.area_create(actor=actor, code=CODES["Z"], name="乙村第1网格", level=Level.GRID, parent=c2)
     areas.area_create(actor=actor, code=CODES["A1"], name="翠苑一区", level=Level.ESTATE, parent=a)
     areas.area_create(actor=actor, code=FOREIGN_DISTRICT, name="外区", level=Level.DISTRICT)

@@ -12,6 +12,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.template import loader
 from django.utils import timezone
@@ -23,7 +24,7 @@ from shequ.core import audit, selectors
 from shequ.core.filters import AuditFilter
 
 log = logging.getLogger(__name__)
-View = TypeVar("View", bound=Callable[..., HttpResponse])
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 
 def require_perm(perm: str) -> Callable[[View], View]:
@@ -31,7 +32,7 @@ def require_perm(perm: str) -> Callable[[View], View]:
 
     def decorate(view: View) -> View:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not has_perm(request.user, perm):
@@ -57,7 +58,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 def _error(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
     if request.path.startswith("/api/"):
-        code = {400: "bad_request", 403: "permission_denied", 404: "not_found"}.get(status, "conflict")
+        code = {400: "bad_request", 403: "permission_denied", 404: "not_found"}.get(
+            status, "conflict"
+        )
         return JsonResponse({"code": code, "message": message}, status=status)
     context = {"status": status, "title": title, "message": message}
     return render(request, "error.html", context, status=status)
@@ -68,9 +71,7 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return _error(
-        request, 403, _("Not allowed"), _("Your role does not give access to this page.")
-    )
+    return _error(request, 403, _("Not allowed"), _("Your role does not give access to this page."))
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -88,7 +89,9 @@ def server_error(request: HttpRequest) -> HttpResponse:
         message = _("Something went wrong on our side. The error has been logged.")
         return JsonResponse({"code": "server_error", "message": message}, status=500)
     template = loader.get_template("500.html")
-    return HttpResponse(template.render({"request_id": getattr(request, "request_id", "")}), status=500)
+    return HttpResponse(
+        template.render({"request_id": getattr(request, "request_id", "")}), status=500
+    )
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
@@ -102,7 +105,9 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 
 @require_perm("audit.view")
 def audit_list(request: HttpRequest) -> HttpResponse:
-    filterset = AuditFilter(request.GET or None, queryset=selectors.audit_entries(visible_to=request.user))
+    filterset = AuditFilter(
+        request.GET or None, queryset=selectors.audit_entries(visible_to=request.user)
+    )
     entries = filterset.qs if filterset.is_valid() else filterset.queryset.none()
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     context = {"filter": filterset, "page": page, "query": request.GET.urlencode()}
@@ -117,9 +122,11 @@ class _Echo:
 
 
 @require_perm("audit.export")
-def audit_export(request: HttpRequest) -> HttpResponse:
+def audit_export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """CSV of the filtered log; the export itself is audited."""
-    filterset = AuditFilter(request.GET or None, queryset=selectors.audit_entries(visible_to=request.user))
+    filterset = AuditFilter(
+        request.GET or None, queryset=selectors.audit_entries(visible_to=request.user)
+    )
     if not filterset.is_valid():
         return _error(request, 400, _("Bad request"), _("Check the filter values."))
     audit.record(
@@ -129,16 +136,38 @@ def audit_export(request: HttpRequest) -> HttpResponse:
         changes={"filters": {k: v for k, v in request.GET.items() if v}},
     )
     writer = csv.writer(_Echo())
-    header = ["seq", "time", "actor", "action", "object_type", "object_id", "object", "changes", "ip", "request_id", "hash"]
+    header = [
+        "seq",
+        "time",
+        "actor",
+        "action",
+        "object_type",
+        "object_id",
+        "object",
+        "changes",
+        "ip",
+        "request_id",
+        "hash",
+    ]
 
     def rows() -> Any:
         yield "\ufeff"  # Excel opens UTF-8 CSV correctly with a BOM
         yield writer.writerow(header)
         for e in filterset.qs.iterator(chunk_size=2000):
             yield writer.writerow(
-                [e.seq, timezone.localtime(e.created_at).isoformat(), e.actor_name, e.action,
-                 e.object_type, e.object_id, audit.csv_safe(e.object_repr), audit.csv_safe(str(e.changes)),
-                 e.ip or "", e.request_id, e.hash]
+                [
+                    e.seq,
+                    timezone.localtime(e.created_at).isoformat(),
+                    e.actor_name,
+                    e.action,
+                    e.object_type,
+                    e.object_id,
+                    audit.csv_safe(e.object_repr),
+                    audit.csv_safe(str(e.changes)),
+                    e.ip or "",
+                    e.request_id,
+                    e.hash,
+                ]
             )
 
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")

@@ -28,21 +28,48 @@ Quad = tuple[Point, Point, Point, Point]  # sw, se, ne, nw
 
 STREETS: list[tuple[str, str, str, list[tuple[str, str, str, int]]]] = [
     # (code suffix, name, kind, communities: (code suffix, name, kind, grids))
-    ("001", "东湖街道", Kind.URBAN, [
-        ("001", "阳光社区", Kind.URBAN, 8),
-        ("002", "和谐社区", Kind.URBAN, 7),
-        ("003", "幸福里社区", Kind.URBAN, 7),
-    ]),
-    ("100", "西山镇", Kind.URBAN, [
-        ("001", "青石社区", Kind.URBAN, 7),
-        ("002", "枫林社区", Kind.URBAN, 6),
-        ("201", "桃源村", Kind.RURAL, 5),
-    ]),
+    (
+        "001",
+        "东湖街道",
+        Kind.URBAN,
+        [
+            ("001", "阳光社区", Kind.URBAN, 8),
+            ("002", "和谐社区", Kind.URBAN, 7),
+            ("003", "幸福里社区", Kind.URBAN, 7),
+        ],
+    ),
+    (
+        "100",
+        "西山镇",
+        Kind.URBAN,
+        [
+            ("001", "青石社区", Kind.URBAN, 7),
+            ("002", "枫林社区", Kind.URBAN, 6),
+            ("201", "桃源村", Kind.RURAL, 5),
+        ],
+    ),
 ]
 ESTATE_NAMES = [
-    "翠苑", "金色家园", "锦绣花园", "和平里", "丽景湾", "紫荆苑", "春晖小区", "书香门第", "滨江花园",
-    "梧桐苑", "东方明珠苑", "阳光公寓", "绿城桂花园", "新华坊", "康乐新村", "文化小区",
-    "朝晖苑", "望湖公寓", "星河湾", "润园",
+    "翠苑",
+    "金色家园",
+    "锦绣花园",
+    "和平里",
+    "丽景湾",
+    "紫荆苑",
+    "春晖小区",
+    "书香门第",
+    "滨江花园",
+    "梧桐苑",
+    "东方明珠苑",
+    "阳光公寓",
+    "绿城桂花园",
+    "新华坊",
+    "康乐新村",
+    "文化小区",
+    "朝晖苑",
+    "望湖公寓",
+    "星河湾",
+    "润园",
 ]
 HAMLETS = ["王家坞", "李家塘", "石板桥", "上村", "下村", "茶山", "竹林湾", "枫树岭", "溪口", "后山"]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董"
@@ -81,7 +108,9 @@ def _cuts(n: int, rng: random.Random, jitter: float) -> list[tuple[float, float]
     cuts = [(0.0, 0.0)]
     for k in range(1, n):
         base = k / n
-        cuts.append((base + rng.uniform(-jitter, jitter) / n, base + rng.uniform(-jitter, jitter) / n))
+        cuts.append(
+            (base + rng.uniform(-jitter, jitter) / n, base + rng.uniform(-jitter, jitter) / n)
+        )
     cuts.append((1.0, 1.0))
     return cuts
 
@@ -132,7 +161,10 @@ def build(*, seed: int = 2026) -> DemoSummary:
     rng = random.Random(seed)
     district_quad: Quad = ((120.10, 30.20), (120.30, 30.20), (120.30, 30.33), (120.10, 30.33))
     district = areas.area_create(
-        actor=ACTOR, code=DISTRICT_CODE, name="清河区", level=Level.DISTRICT,
+        actor=ACTOR,
+        code=DISTRICT_CODE,
+        name="清河区",
+        level=Level.DISTRICT,
         geometry=polygon(district_quad),
     )
     named: dict[str, Area] = {"district": district}
@@ -141,23 +173,38 @@ def build(*, seed: int = 2026) -> DemoSummary:
         zip(STREETS, split(district_quad, len(STREETS), rng, 0.1), strict=True), start=1
     ):
         street = areas.area_create(
-            actor=ACTOR, code=f"330199{s_code}000", name=s_name, level=Level.STREET,
-            parent=district, geometry=polygon(s_quad), sort_order=s_index,
+            actor=ACTOR,
+            code=f"330199{s_code}000",
+            name=s_name,
+            level=Level.STREET,
+            parent=district,
+            geometry=polygon(s_quad),
+            sort_order=s_index,
         )
         named[f"street{s_index}"] = street
         for c_index, ((c_code, c_name, c_kind, grid_count), c_quad) in enumerate(
             zip(communities, split(s_quad, len(communities), rng), strict=True), start=1
         ):
             community = areas.area_create(
-                actor=ACTOR, code=f"330199{s_code}{c_code}", name=c_name, level=Level.COMMUNITY,
-                parent=street, kind=c_kind, geometry=polygon(c_quad), sort_order=c_index,
+                actor=ACTOR,
+                code=f"330199{s_code}{c_code}",
+                name=c_name,
+                level=Level.COMMUNITY,
+                parent=street,
+                kind=c_kind,
+                geometry=polygon(c_quad),
+                sort_order=c_index,
             )
             named.setdefault("community1", community)
             for g_index, g_quad in enumerate(split(c_quad, grid_count, rng), start=1):
                 grid = areas.area_create(
-                    actor=ACTOR, code=f"{community.code}{g_index:03d}",
-                    name=f"{c_name}第{g_index}网格", level=Level.GRID, parent=community,
-                    geometry=polygon(g_quad), sort_order=g_index,
+                    actor=ACTOR,
+                    code=f"{community.code}{g_index:03d}",
+                    name=f"{c_name}第{g_index}网格",
+                    level=Level.GRID,
+                    parent=community,
+                    geometry=polygon(g_quad),
+                    sort_order=g_index,
                 )
                 grids.append(grid)
                 names = HAMLETS if c_kind == Kind.RURAL else ESTATE_NAMES
@@ -165,9 +212,12 @@ def build(*, seed: int = 2026) -> DemoSummary:
                 for e_index, e_quad in enumerate(split(g_quad, estate_count, rng, 0.15), start=1):
                     base = rng.choice(names)
                     areas.area_create(
-                        actor=ACTOR, code=f"{grid.code}{e_index:02d}",
+                        actor=ACTOR,
+                        code=f"{grid.code}{e_index:02d}",
                         name=base if c_kind == Kind.RURAL else f"{base}{e_index}期",
-                        level=Level.ESTATE, parent=grid, geometry=polygon(e_quad),
+                        level=Level.ESTATE,
+                        parent=grid,
+                        geometry=polygon(e_quad),
                         sort_order=e_index,
                     )
     community1_grids = [g for g in grids if g.parent_id == named["community1"].pk]
@@ -175,14 +225,21 @@ def build(*, seed: int = 2026) -> DemoSummary:
 
     users = [
         accounts.user_create(
-            actor=ACTOR, username="admin", password=PASSWORD, full_name="系统管理员",
-            memberships=[(district, Role.SYSADMIN)], is_superuser=True,
+            actor=ACTOR,
+            username="admin",
+            password=PASSWORD,
+            full_name="系统管理员",
+            memberships=[(district, Role.SYSADMIN)],
+            is_superuser=True,
         )
     ]
     for username, full_name, role, where in ACCOUNTS:
         users.append(
             accounts.user_create(
-                actor=ACTOR, username=username, password=PASSWORD, full_name=full_name,
+                actor=ACTOR,
+                username=username,
+                password=PASSWORD,
+                full_name=full_name,
                 memberships=[(named[where], role)],
             )
         )
@@ -196,12 +253,15 @@ def _staff(rng: random.Random, grids: list[Area], named: dict[str, Area]) -> lis
     created: list[User] = []
     taken = {named["grid1"].pk, named["grid2"].pk}
     vacant = {g.pk for g in rng.sample([g for g in grids if g.pk not in taken], 3)}
-    communities = sorted({g.parent_id for g in grids})
+    communities = sorted({g.parent_id for g in grids if g.parent_id is not None})
     for number, community in enumerate(Area.objects.filter(pk__in=communities).order_by("path"), 1):
         created.append(
             accounts.user_create(
-                actor=ACTOR, username=f"sqzr{number:02d}", password=PASSWORD,
-                full_name=_name(rng), memberships=[(community, Role.COMMUNITY_HEAD)],
+                actor=ACTOR,
+                username=f"sqzr{number:02d}",
+                password=PASSWORD,
+                full_name=_name(rng),
+                memberships=[(community, Role.COMMUNITY_HEAD)],
             )
         )
     for grid in grids:
@@ -209,8 +269,11 @@ def _staff(rng: random.Random, grids: list[Area], named: dict[str, Area]) -> lis
             continue
         created.append(
             accounts.user_create(
-                actor=ACTOR, username=f"wg{grid.code[6:]}", password=PASSWORD,
-                full_name=_name(rng), memberships=[(grid, Role.GRID_WORKER)],
+                actor=ACTOR,
+                username=f"wg{grid.code[6:]}",
+                password=PASSWORD,
+                full_name=_name(rng),
+                memberships=[(grid, Role.GRID_WORKER)],
             )
         )
     return created

@@ -37,8 +37,13 @@ def primary_role(user: Any) -> Role | None:
 def _chart(rows: list[areas.ChildRow]) -> dict[str, Any]:
     """Grids against staffed grids per child area; below a community, estates per grid."""
     per_grid = all(row.area.level == Level.GRID for row in rows)
+    parent_names = {row.area.pk: row.area.parent.name if row.area.parent else "" for row in rows}
     return {
-        "labels": [row.area.name for row in rows],
+        "per_grid": per_grid,
+        # "阳光社区第3网格" reads as "第3网格" under its community's heading.
+        "labels": [
+            row.area.name.removeprefix(parent_names[row.area.pk]) or row.area.name for row in rows
+        ],
         "series": [
             {"key": "estates", "data": [row.counts.estate for row in rows]},
         ]
@@ -78,5 +83,3 @@ def home(user: Any) -> dict[str, Any]:
     context["chart"] = _chart(rows) if rows and role != Role.GRID_WORKER else None
     context["map_area"] = roots[0] if len(roots) == 1 else None
     return context
-
-

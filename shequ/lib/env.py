@@ -81,7 +81,7 @@ def database_config(url: str) -> dict[str, object]:
     if scheme != "sqlite" and not config.get("NAME"):
         raise EnvError(f"DATABASE_URL={url!r} names no database (…/database_name)")
     if scheme == "sqlite":
-        if not config.get("NAME") or config["NAME"] == ":memory:" and url.count("/") < 3:
+        if not config.get("NAME") or (config["NAME"] == ":memory:" and url.count("/") < 3):
             raise EnvError(f"DATABASE_URL={url!r} names no SQLite file")
         config["OPTIONS"] = {
             # WAL lets readers run while one writer writes; IMMEDIATE takes the write lock at

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 
@@ -32,7 +33,7 @@ def centroid(geometry: dict[str, Any]) -> tuple[float, float]:
     """Area-weighted centroid (lng, lat) of the outer rings (planar; fine at city scale)."""
     total_area = cx = cy = 0.0
     for ring in _rings(geometry):
-        for (x0, y0), (x1, y1) in zip(ring, ring[1:], strict=False):
+        for (x0, y0), (x1, y1) in pairwise(ring):
             cross = x0 * y1 - x1 * y0
             total_area += cross
             cx += (x0 + x1) * cross

@@ -48,5 +48,7 @@ def verify(secret: str, code: str, *, last_step: int = -1, now: float | None = N
 
 def provisioning_uri(secret: str, *, account: str, issuer: str) -> str:
     label = quote(f"{issuer}:{account}")
-    query = urlencode({"secret": secret, "issuer": issuer, "digits": DIGITS, "period": STEP_SECONDS})
+    query = urlencode(
+        {"secret": secret, "issuer": issuer, "digits": DIGITS, "period": STEP_SECONDS}
+    )
     return f"otpauth://totp/{label}?{query}"

@@ -50,18 +50,21 @@ class TokenView(APIView):
                 error_body("authentication_failed", _("Wrong user name or password.")),
                 status=status.HTTP_401_UNAUTHORIZED,
             )
-        if services.totp_enabled(user) and not services.totp_check(  # type: ignore[arg-type]
-            user=user,  # type: ignore[arg-type]
+        if services.totp_enabled(user) and not services.totp_check(
+            user=user,
             code=data.validated_data.get("code", ""),
         ):
             return Response(
                 error_body(
                     "totp_required",
-                    _("This account uses two-step sign-in: send the current 6-digit code as `code`."),
+                    _(
+                        "This account uses two-step sign-in: "
+                        "send the current 6-digit code as `code`."
+                    ),
                 ),
                 status=status.HTTP_401_UNAUTHORIZED,
             )
-        token = services.token_issue(user=user)  # type: ignore[arg-type]
+        token = services.token_issue(user=user)
         return Response({"token": token.key})
 
 

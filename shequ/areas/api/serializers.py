@@ -9,7 +9,7 @@ from shequ.areas.models import Area, Level
 
 
 class AreaSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)  # type: ignore[assignment,var-annotated]
     level_label = serializers.CharField(source="get_level_display", read_only=True)
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     centroid = serializers.SerializerMethodField(help_text="[longitude, latitude] in WGS84")

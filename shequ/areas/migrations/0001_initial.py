@@ -5,35 +5,110 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Area',
+            name="Area",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=32, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('level', models.CharField(choices=[('district', 'District'), ('street', 'Street / township'), ('community', 'Community / village'), ('grid', 'Grid'), ('estate', 'Estate / block'), ('building', 'Building')], db_index=True, max_length=16, verbose_name='level')),
-                ('kind', models.CharField(choices=[('urban', 'Urban'), ('rural', 'Rural')], default='urban', max_length=8, verbose_name='type')),
-                ('path', models.CharField(editable=False, max_length=64, unique=True, verbose_name='path')),
-                ('depth', models.PositiveSmallIntegerField(editable=False, verbose_name='depth')),
-                ('geometry', models.JSONField(blank=True, null=True, verbose_name='boundary (GeoJSON, WGS84)')),
-                ('centroid_lng', models.FloatField(blank=True, null=True, verbose_name='centre longitude')),
-                ('centroid_lat', models.FloatField(blank=True, null=True, verbose_name='centre latitude')),
-                ('sort_order', models.PositiveIntegerField(default=0, verbose_name='order')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='areas.area', verbose_name='parent')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=32, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[
+                            ("district", "District"),
+                            ("street", "Street / township"),
+                            ("community", "Community / village"),
+                            ("grid", "Grid"),
+                            ("estate", "Estate / block"),
+                            ("building", "Building"),
+                        ],
+                        db_index=True,
+                        max_length=16,
+                        verbose_name="level",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("urban", "Urban"), ("rural", "Rural")],
+                        default="urban",
+                        max_length=8,
+                        verbose_name="type",
+                    ),
+                ),
+                (
+                    "path",
+                    models.CharField(
+                        editable=False, max_length=64, unique=True, verbose_name="path"
+                    ),
+                ),
+                ("depth", models.PositiveSmallIntegerField(editable=False, verbose_name="depth")),
+                (
+                    "geometry",
+                    models.JSONField(
+                        blank=True, null=True, verbose_name="boundary (GeoJSON, WGS84)"
+                    ),
+                ),
+                (
+                    "centroid_lng",
+                    models.FloatField(blank=True, null=True, verbose_name="centre longitude"),
+                ),
+                (
+                    "centroid_lat",
+                    models.FloatField(blank=True, null=True, verbose_name="centre latitude"),
+                ),
+                ("sort_order", models.PositiveIntegerField(default=0, verbose_name="order")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="areas.area",
+                        verbose_name="parent",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'area',
-                'verbose_name_plural': 'areas',
-                'ordering': ['path'],
-                'indexes': [models.Index(fields=['parent', 'sort_order'], name='area_parent_order')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('level__in', ['district', 'street', 'community', 'grid', 'estate', 'building'])), name='area_level'), models.CheckConstraint(condition=models.Q(('kind__in', ['urban', 'rural'])), name='area_kind'), models.CheckConstraint(condition=models.Q(('centroid_lat__isnull', True), models.Q(('centroid_lat__gte', -90), ('centroid_lat__lte', 90)), _connector='OR'), name='area_lat_range')],
+                "verbose_name": "area",
+                "verbose_name_plural": "areas",
+                "ordering": ["path"],
+                "indexes": [
+                    models.Index(fields=["parent", "sort_order"], name="area_parent_order")
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "level__in",
+                                ["district", "street", "community", "grid", "estate", "building"],
+                            )
+                        ),
+                        name="area_level",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("kind__in", ["urban", "rural"])), name="area_kind"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("centroid_lat__isnull", True),
+                            models.Q(("centroid_lat__gte", -90), ("centroid_lat__lte", 90)),
+                            _connector="OR",
+                        ),
+                        name="area_lat_range",
+                    ),
+                ],
             },
         ),
     ]

@@ -37,8 +37,14 @@ class ScopingMatrix:
     def api_url(self, obj: Any) -> str | None:
         return None
 
-    def _check(self, client: Any, persona: testing.Persona, url_of: Any, roles: set[str] | None,
-               denied_status: int) -> None:
+    def _check(
+        self,
+        client: Any,
+        persona: testing.Persona,
+        url_of: Any,
+        roles: set[str] | None,
+        denied_status: int,
+    ) -> None:
         inside = self.inside_object(persona)
         outside = self.outside_object(persona)
         allowed = roles is None or persona.username in roles
@@ -56,8 +62,9 @@ class ScopingMatrix:
             )
 
     @pytest.mark.parametrize("persona", ROLE_CASES)
-    def test_page_shows_inside_and_404s_outside(self, persona: testing.Persona, client: Any,
-                                                world: Any) -> None:
+    def test_page_shows_inside_and_404s_outside(
+        self, persona: testing.Persona, client: Any, world: Any
+    ) -> None:
         client.force_login(testing.persona(persona.username))
         self._check(client, persona, self.page_url, self.page_roles, 403)
 

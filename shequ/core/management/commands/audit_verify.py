@@ -17,5 +17,7 @@ class Command(BaseCommand):
         if problems:
             for problem in problems[:50]:
                 self.stderr.write(f"#{problem.seq}: {problem.reason}")
-            raise CommandError(f"audit chain BROKEN: {len(problems)} problem(s) in {checked} entries")
+            raise CommandError(
+                f"audit chain BROKEN: {len(problems)} problem(s) in {checked} entries"
+            )
         self.stdout.write(self.style.SUCCESS(f"audit chain intact: {checked} entries verified"))
