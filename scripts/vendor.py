@@ -43,6 +43,10 @@ def main() -> int:
         target = DEST / dest
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(NODE / src, target)
+        # Minified files name their source map; the static manifest needs it to exist.
+        source_map = NODE / f"{src}.map"
+        if source_map.is_file():
+            shutil.copyfile(source_map, target.with_name(target.name + ".map"))
     print(f"vendor: {len(FILES)} files copied to {DEST.relative_to(ROOT)}")
     return 0
 

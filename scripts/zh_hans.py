@@ -129,6 +129,7 @@ ZH: dict[str, str] = {
     "Nothing below this area yet.": "暂无下级区域。",
     "e.g. 阳光 or 330199001": "如：阳光 或 330199001",
     "Search": "搜索",
+    "All": "全部",
     "Search results": "搜索结果",
     "Code": "编码",
     "Parent": "上级",

@@ -108,3 +108,26 @@ class DomainErrorMiddleware:
         if isinstance(exception, DomainError):
             return views.domain_error(request, exception)
         return None
+
+
+class LanguageMiddleware:
+    """Simplified Chinese unless the person chose another language (cookie set by set_language).
+
+    The browser's Accept-Language is deliberately ignored: community workers' machines are
+    often set to English while the service language is Chinese.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.utils import translation
+
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        supported = {code for code, _name in settings.LANGUAGES}
+        language = chosen if chosen in supported else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()  # type: ignore[attr-defined]
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        return response

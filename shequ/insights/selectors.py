@@ -80,6 +80,8 @@ def home(user: Any) -> dict[str, Any]:
     for root in roots[:5]:
         rows.extend(areas.children_with_counts(root))
     context["rows"] = rows
+    # A grid worker's rows are their grid's estates: per-row counts would say nothing.
+    context["show_counts"] = role != Role.GRID_WORKER
     context["chart"] = _chart(rows) if rows and role != Role.GRID_WORKER else None
     context["map_area"] = roots[0] if len(roots) == 1 else None
     return context

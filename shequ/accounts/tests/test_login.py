@@ -361,3 +361,18 @@ def test_the_security_page_enrols_an_authenticator(login: Any, frozen: None) -> 
     device.refresh_from_db()
     assert device.confirmed
     assert _entries("accounts.totp_enabled").first().actor_name == "grid_worker_a"
+
+
+def test_a_totp_sign_in_keeps_every_parameter_of_the_next_url(
+    client: Client, world: Any, frozen: None
+) -> None:
+    secret = _enrol("grid_worker_a")
+    next_url = "/areas/?level=grid&kind=urban"
+    response = _sign_in(client, "grid_worker_a", next=next_url)
+    assert response.status_code == 302
+    code_page = response["Location"]
+    assert code_page.startswith(LOGIN_CODE)
+    code = totp.code_at(secret, totp.current_step(NOW) + 1)
+    done = client.post(code_page, {"code": code})
+    assert done.status_code == 302
+    assert done["Location"] == next_url

@@ -279,3 +279,38 @@ def test_the_csv_export_escapes_spreadsheet_formulas(login: Any) -> None:
 )
 def test_csv_safe_neutralises_only_leading_formula_characters(value: str, expected: str) -> None:
     assert audit.csv_safe(value) == expected
+
+
+def test_the_csv_export_leaves_no_cell_starting_with_a_formula_character(
+    client: Any, login: Any
+) -> None:
+    """Every free-text column is neutralised, including those a user or a header controls:
+    the actor's user name and the X-Request-ID header."""
+    from shequ.accounts import services as accounts
+
+    accounts.user_create(actor="test", username="-2+3", password="Strong-pass-42")
+    signed = client.post(
+        reverse("accounts:login"),
+        {"username": "-2+3", "password": "Strong-pass-42"},
+        HTTP_X_REQUEST_ID="-1-1-1-1-1",
+    )
+    assert signed.status_code == 302
+    client.logout()
+    response = login("auditor").get(reverse("audit:export"), {"action": "accounts.signed_in"})
+    rows = _csv_rows(response)
+    assert len(rows) > 1
+    for row in rows[1:]:
+        for cell in row:
+            assert cell[:1] not in ("=", "+", "-", "@", "\t", "\r"), row
+
+
+def test_an_auditor_sees_the_log_of_their_district_but_not_of_another(login: Any) -> None:
+    body = login("auditor").get(reverse("audit:list"), {"action": "area.created"}).content
+    text = body.decode()
+    assert "测试区" in text
+    assert "外区" not in text
+
+
+def test_the_system_administrator_sees_the_whole_log(login: Any) -> None:
+    text = login("sysadmin").get(reverse("audit:list"), {"action": "area.created"}).content
+    assert "外区" in text.decode()

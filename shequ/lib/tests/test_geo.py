@@ -81,7 +81,7 @@ def test_it_rejects_a_ring_of_fewer_than_four_points() -> None:
     [[181, 0], [-181, 0], [0, 91], [0, -90.5], [3_500_000, 400_000]],
 )
 def test_it_rejects_coordinates_outside_wgs84(point: list[float]) -> None:
-    ring = [[0, 0], point, [1, 1], [0, 0]]
+    ring: list[list[float]] = [[0, 0], point, [1, 1], [0, 0]]
     with pytest.raises(ValueError, match="WGS84"):
         geo.validate_polygon(_polygon(ring))
 

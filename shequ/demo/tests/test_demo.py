@@ -1,0 +1,231 @@
+"""The demo city: its shape, its documented accounts, idempotence, reset and determinism.
+
+The personas world also lives in the test database, so everything here is counted under the
+demo district only.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from typing import Any
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.test import RequestFactory
+
+from shequ.accounts.models import Membership, User
+from shequ.areas.models import Area, Level
+from shequ.core import audit, testing
+from shequ.core.models import AuditEntry
+from shequ.demo import city
+from shequ.lib import geo
+
+DOCUMENTED = [
+    "admin",
+    "minzheng",
+    "jiedao",
+    "shequ",
+    "wangge1",
+    "wangge2",
+    "bumen",
+    "jumin",
+    "shenji",
+]
+
+
+def _demo(*args: str) -> str:
+    out = io.StringIO()
+    call_command("demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def _district() -> Area:
+    return Area.objects.get(code=city.DISTRICT_CODE)
+
+
+def _demo_areas(level: str | None = None) -> Any:
+    qs = Area.objects.subtree_of(_district())
+    return qs.filter(level=level) if level else qs
+
+
+def _geometries() -> dict[str, Any]:
+    return {a.code: a.geometry for a in _demo_areas().order_by("code")}
+
+
+@pytest.fixture
+def demo(world: Any) -> str:
+    return _demo()
+
+
+def test_it_builds_one_district_two_streets_and_six_communities(demo: str) -> None:
+    assert "demo city loaded" in demo
+    assert _demo_areas(Level.DISTRICT).count() == 1
+    assert _demo_areas(Level.STREET).count() == 2
+    communities = _demo_areas(Level.COMMUNITY)
+    assert communities.count() == 6
+    assert communities.filter(kind="rural").count() == 1
+
+
+def test_it_builds_about_forty_grids_each_with_estates(demo: str) -> None:
+    grids = _demo_areas(Level.GRID)
+    assert 36 <= grids.count() <= 44
+    for grid in grids:
+        assert 1 <= grid.children.filter(level=Level.ESTATE).count() <= 3, grid.code
+
+
+def test_the_grids_of_the_rural_community_are_rural(demo: str) -> None:
+    village = _demo_areas(Level.COMMUNITY).get(kind="rural")
+    grids = Area.objects.subtree_of(village).filter(level=Level.GRID)
+    assert grids.exists()
+    assert set(grids.values_list("kind", flat=True)) == {"rural"}
+
+
+def test_every_demo_area_has_a_valid_closed_polygon(demo: str) -> None:
+    for area in _demo_areas():
+        assert area.geometry is not None, area.code
+        geo.validate_polygon(area.geometry)
+        ring = area.geometry["coordinates"][0]
+        assert ring[0] == ring[-1]
+        assert len(ring) == 5
+        assert area.centroid_lng is not None and area.centroid_lat is not None
+
+
+def test_every_grid_lies_inside_the_district(demo: str) -> None:
+    boundary: Any = _district().geometry
+    ring = boundary["coordinates"][0]
+    xs, ys = [p[0] for p in ring], [p[1] for p in ring]
+    for grid in _demo_areas(Level.GRID):
+        for x, y in grid.geometry["coordinates"][0]:
+            assert min(xs) - 1e-6 <= x <= max(xs) + 1e-6
+            assert min(ys) - 1e-6 <= y <= max(ys) + 1e-6
+
+
+def test_the_grid_codes_extend_their_community_codes(demo: str) -> None:
+    for grid in _demo_areas(Level.GRID).select_related("parent"):
+        assert grid.code.startswith(grid.parent.code)
+        assert len(grid.code) == 15
+
+
+def test_the_documented_accounts_exist_and_sign_in_with_the_demo_password(demo: str) -> None:
+    request = RequestFactory().post("/accounts/login/")
+    for username in DOCUMENTED:
+        user = authenticate(request, username=username, password="shequ-demo-2026")
+        assert user is not None, username
+        assert user.username == username
+    assert User.objects.get(username="admin").is_superuser
+
+
+def test_every_documented_account_has_its_role(demo: str) -> None:
+    roles = {
+        m.user.username: m.role
+        for m in Membership.objects.filter(user__username__in=DOCUMENTED).select_related("user")
+    }
+    assert roles == {
+        "admin": "sysadmin",
+        "minzheng": "district_admin",
+        "jiedao": "street",
+        "shequ": "community_worker",
+        "wangge1": "grid_worker",
+        "wangge2": "grid_worker",
+        "bumen": "department",
+        "jumin": "resident",
+        "shenji": "auditor",
+    }
+
+
+def test_the_demo_resident_lives_in_the_grid_of_wangge1(demo: str) -> None:
+    home = Membership.objects.get(user__username="jumin").area
+    worker = Membership.objects.get(user__username="wangge1").area
+    assert home == worker
+    assert home.level == Level.GRID
+    community = Membership.objects.get(user__username="shequ").area
+    assert home.parent == community
+
+
+def test_most_grids_have_a_grid_worker(demo: str) -> None:
+    grids = _demo_areas(Level.GRID)
+    staffed = (
+        Membership.objects.filter(role="grid_worker", area__in=grids)
+        .values("area")
+        .distinct()
+        .count()
+    )
+    assert staffed == grids.count() - 3  # three grids are left vacant on purpose
+
+
+def test_every_community_has_a_head(demo: str) -> None:
+    heads = Membership.objects.filter(role="community_head", area__in=_demo_areas(Level.COMMUNITY))
+    assert heads.count() == 6
+
+
+def test_building_the_demo_is_audited_and_keeps_the_chain_intact(demo: str) -> None:
+    assert AuditEntry.objects.filter(action="demo.loaded").count() == 1
+    assert AuditEntry.objects.filter(action="area.created", actor_name="demo").count() == (
+        _demo_areas().count()
+    )
+    assert audit.verify()[1] == []
+
+
+def test_running_it_twice_without_reset_changes_nothing(demo: str) -> None:
+    areas, users, entries = Area.objects.count(), User.objects.count(), AuditEntry.objects.count()
+    geometries = _geometries()
+    output = _demo()
+    assert "already loaded" in output
+    assert (Area.objects.count(), User.objects.count(), AuditEntry.objects.count()) == (
+        areas,
+        users,
+        entries,
+    )
+    assert _geometries() == geometries
+
+
+def test_reset_rebuilds_the_demo_city(demo: str) -> None:
+    old_pk = _district().pk
+    grids = _demo_areas(Level.GRID).count()
+    output = _demo("--reset")
+    assert "demo city loaded" in output
+    assert _district().pk != old_pk
+    assert _demo_areas(Level.GRID).count() == grids
+    assert User.objects.filter(username__in=DOCUMENTED).count() == len(DOCUMENTED)
+    assert AuditEntry.objects.filter(action="demo.reset").count() == 1
+    assert audit.verify()[1] == []
+
+
+def test_reset_leaves_areas_and_accounts_outside_the_demo_alone(demo: str) -> None:
+    """`reset` says it removes what the demo created; anything else in the database stays."""
+    _demo("--reset")
+    assert Area.objects.filter(code=testing.CODES["D"]).exists()
+    assert Area.objects.filter(code=testing.FOREIGN_DISTRICT).exists()
+    assert User.objects.filter(username="community_worker").exists()
+
+
+def test_the_same_seed_gives_the_same_city(demo: str) -> None:
+    first = _geometries()
+    _demo("--reset")
+    assert _geometries() == first
+
+
+def test_another_seed_gives_another_city(demo: str) -> None:
+    first = _geometries()
+    _demo("--reset", "--seed", "7")
+    second = _geometries()
+    assert second != first
+    assert 36 <= _demo_areas(Level.GRID).count() <= 44
+
+
+def test_the_split_tiles_the_quad_without_losing_any_cell() -> None:
+    import random
+
+    quad = ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
+    for count in range(1, 10):
+        cells = city.split(quad, count, random.Random(count))
+        assert len(cells) == count
+        area = sum(abs(_signed_area(cell)) for cell in cells)
+        assert area == pytest.approx(1.0)
+
+
+def _signed_area(quad: Any) -> float:
+    points = [*quad, quad[0]]
+    return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in itertools.pairwise(points)) / 2
