@@ -10,15 +10,19 @@ from django.shortcuts import resolve_url
 
 
 class SessionExpiryMiddleware:
-    """A request that carried a session cookie but is anonymous had its session expire."""
+    """A session cookie naming no stored session means the session expired (or was ended).
+
+    A stored anonymous session (e.g. a sign-in waiting for its second step) is not expired.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        expired = (
-            settings.SESSION_COOKIE_NAME in request.COOKIES and not request.user.is_authenticated
-        )
+        expired = False
+        if settings.SESSION_COOKIE_NAME in request.COOKIES and not request.user.is_authenticated:
+            request.session.keys()  # load it: an unknown key is dropped and leaves no key behind
+            expired = request.session.session_key is None
         response = self.get_response(request)
         if not expired or response.status_code != 302:
             return response

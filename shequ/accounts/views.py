@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from typing import Any
+from urllib.parse import urlencode
 
 import segno
 from django.conf import settings
@@ -51,7 +52,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
             if services.totp_enabled(user):
                 request.session[_PENDING] = user.pk
                 request.session[_PENDING_TRIES] = 0
-                return redirect(f"{reverse('accounts:login_code')}?next={_next_url(request)}")
+                query = urlencode({"next": _next_url(request)})
+                return redirect(f"{reverse('accounts:login_code')}?{query}")
             login(request, user)
             services.signed_in(user=user, method="password")
             return redirect(_next_url(request))

@@ -280,12 +280,20 @@ def _staff(rng: random.Random, grids: list[Area], named: dict[str, Area]) -> lis
 
 
 def reset() -> None:
-    """Remove everything the demo created (areas, accounts, memberships)."""
+    """Remove what the demo created: its district's subtree and the accounts that work in it."""
     from shequ.accounts.models import Membership
+    from shequ.accounts.scoping import subtree_q
 
+    district = Area.objects.filter(code=DISTRICT_CODE).first()
+    if district is None:
+        return
     with transaction.atomic():
-        Membership.objects.all().delete()
-        User.objects.all().delete()
+        inside = Membership.objects.filter(subtree_q(district.path, "area__path"))
+        users = set(inside.values_list("user_id", flat=True))
+        inside.delete()
+        # Accounts that also work outside the demo district keep their other memberships.
+        User.objects.filter(pk__in=users, memberships__isnull=True).delete()
+        demo_areas = Area.objects.subtree_of(district)
         for depth in range(8, 0, -1):
-            Area.objects.filter(depth=depth).delete()
+            demo_areas.filter(depth=depth).delete()
         audit.record(actor=ACTOR, action="demo.reset", object_type="demo")

@@ -30,10 +30,17 @@ def validate_polygon(geometry: dict[str, Any]) -> None:
 
 
 def centroid(geometry: dict[str, Any]) -> tuple[float, float]:
-    """Area-weighted centroid (lng, lat) of the outer rings (planar; fine at city scale)."""
+    """Area-weighted centroid (lng, lat) of the outer rings (planar; fine at city scale).
+
+    Coordinates are taken relative to the first point so small polygons far from (0, 0) —
+    a building at lng 120 — keep their precision.
+    """
+    rings = _rings(geometry)
+    ox, oy = float(rings[0][0][0]), float(rings[0][0][1])
     total_area = cx = cy = 0.0
-    for ring in _rings(geometry):
-        for (x0, y0), (x1, y1) in pairwise(ring):
+    for ring in rings:
+        shifted = [(float(p[0]) - ox, float(p[1]) - oy) for p in ring]
+        for (x0, y0), (x1, y1) in pairwise(shifted):
             cross = x0 * y1 - x1 * y0
             total_area += cross
             cx += (x0 + x1) * cross
@@ -41,4 +48,4 @@ def centroid(geometry: dict[str, Any]) -> tuple[float, float]:
     if abs(total_area) < 1e-15:
         points = [p for ring in _rings(geometry) for p in ring]
         return (sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points))
-    return cx / (3 * total_area), cy / (3 * total_area)
+    return ox + cx / (3 * total_area), oy + cy / (3 * total_area)
