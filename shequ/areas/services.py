@@ -54,6 +54,24 @@ def _check_geometry(geometry: dict[str, Any] | None) -> tuple[float, float] | No
         ) from exc
 
 
+def area_validate(
+    *, code: str, level: str, parent: Area | None, geometry: dict[str, Any] | None
+) -> tuple[float, float] | None:
+    """Check a new node's level, code and boundary; return the boundary's centre."""
+    if level not in Level.values:
+        raise DomainError(AreaError.BAD_LEVEL, _("Unknown area level."))
+    if parent is None and level != Level.DISTRICT:
+        raise DomainError(AreaError.BAD_LEVEL, _("Only a district may be a root of the tree."))
+    if parent is not None and level not in CHILD_LEVELS[parent.level]:
+        raise DomainError(
+            AreaError.BAD_LEVEL,
+            _("A %(child)s cannot be placed under a %(parent)s.")
+            % {"child": Level(level).label, "parent": Level(parent.level).label},
+        )
+    _check_code(code=code, level=level, parent=parent)
+    return _check_geometry(geometry)
+
+
 @transaction.atomic
 def area_create(
     *,
@@ -67,18 +85,7 @@ def area_create(
     sort_order: int = 0,
 ) -> Area:
     """Add a node under `parent` (none for a district), checking level, code and boundary."""
-    if level not in Level.values:
-        raise DomainError(AreaError.BAD_LEVEL, _("Unknown area level."))
-    if parent is None and level != Level.DISTRICT:
-        raise DomainError(AreaError.BAD_LEVEL, _("Only a district may be a root of the tree."))
-    if parent is not None and level not in CHILD_LEVELS[parent.level]:
-        raise DomainError(
-            AreaError.BAD_LEVEL,
-            _("A %(child)s cannot be placed under a %(parent)s.")
-            % {"child": Level(level).label, "parent": Level(parent.level).label},
-        )
-    _check_code(code=code, level=level, parent=parent)
-    centre = _check_geometry(geometry)
+    centre = area_validate(code=code, level=level, parent=parent, geometry=geometry)
     area = Area(
         code=code,
         name=name.strip(),
