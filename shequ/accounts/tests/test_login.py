@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -26,13 +25,6 @@ LOGOUT = reverse("accounts:logout")
 TOKEN = "/api/v1/auth/token/"
 # A fixed instant in the middle of a 30-second step, so TOTP tests never straddle a boundary.
 NOW = 1_790_000_015.0
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def _entries(action: str) -> Any:

@@ -4,11 +4,9 @@ query-count ceilings on list endpoints and pages."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -16,14 +14,6 @@ from shequ.core import testing
 
 AREAS = "/api/v1/areas/"
 TOKEN = "/api/v1/auth/token/"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle() -> Iterator[None]:
-    """The token endpoint is throttled through the cache; each test starts with a clean slate."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def _detail(code: str) -> str:
