@@ -8,6 +8,7 @@ BIN := $(VENV)/bin
 # the browser tests only.
 RUN_DEBS := gettext fonts-noto-cjk
 TEST_DEBS := chromium
+NODE_DEBS := nodejs npm
 LOCAL_ENV := SHEQU_SECRET_KEY_FILE=var/secret_key SHEQU_FIELD_KEY_FILE=var/field_key SHEQU_HTTPS=0
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -19,11 +20,17 @@ help:
 	@echo "make test   lint, type-check, migrations check, tests on SQLite and PostgreSQL, browser tests"
 	@echo "make bench  run the benchmarks in bench/"
 
+# $(1): packages that must be installed; $(2): packages needed only if their command is missing
+# (Node.js may come from elsewhere, e.g. NodeSource, and must not be replaced).
 define install_debs
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing $(NODE_DEBS)"; \
+	$(PYTHON) -c "import ensurepip, venv" >/dev/null 2>&1 || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
-	  sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	  elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; \
+	  else echo "need root (or sudo) to install:$$missing"; exit 1; fi; \
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 endef
@@ -35,7 +42,7 @@ debs-test:
 	$(call install_debs,$(TEST_DEBS))
 
 $(BIN)/.installed: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/pip || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
@@ -50,9 +57,8 @@ install: debs-run $(BIN)/.installed node_modules/.installed
 
 secrets:
 	@mkdir -p var
-	@[ -s var/secret_key ] || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key
-	@[ -s var/field_key ] || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(32))" > var/field_key
-	@chmod 600 var/secret_key var/field_key
+	@umask 077; [ -s var/secret_key ] || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(50))" > var/secret_key
+	@umask 077; [ -s var/field_key ] || $(BIN)/python -c "import secrets; print(secrets.token_urlsafe(32))" > var/field_key
 
 run: install secrets
 	$(LOCAL_ENV) $(BIN)/shequ migrate --noinput -v0

@@ -17,7 +17,9 @@ def main() -> int:
         os.environ.get("DATABASE_URL_TEST")
         or f"postgres://postgres@127.0.0.1:5432/shequ_ci_{os.getpid()}"
     )
-    probe = url.rsplit("/", 1)[0] + "/postgres"
+    base, _slash, rest = url.rpartition("/")
+    _name, question, query = rest.partition("?")
+    probe = f"{base}/postgres{question}{query}"  # keep options such as ?sslmode=require
     try:
         with psycopg.connect(probe, connect_timeout=3) as conn:
             conn.execute("SELECT 1")

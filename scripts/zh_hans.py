@@ -234,6 +234,101 @@ ZH: dict[str, str] = {
     "shequ — community service and governance platform": "社区通 — 社区公共服务综合信息平台",
     "Community service and governance platform": "社区公共服务综合信息平台",
     "shequ community platform": "社区通",
+    "The token has expired; request a new one.": "令牌已过期，请重新获取。",
+    "This account is locked after repeated failures.": "该账号因多次验证失败已被锁定。",
+    "Registry": "人口房屋底数",
+    "district": "区",
+    "road": "道路",
+    "number": "门牌号",
+    "estate": "小区",
+    "standard address": "标准地址",
+    "floors": "层数",
+    "longitude": "经度",
+    "latitude": "纬度",
+    "building": "楼栋",
+    "buildings": "楼栋",
+    "unit": "单元",
+    "floor": "楼层",
+    "room": "房号",
+    "use": "用途",
+    "floor area (m²)": "建筑面积（平方米）",
+    "dwelling": "房屋",
+    "dwellings": "房屋",
+    "household number": "户号",
+    "head": "户主",
+    "household": "户",
+    "households": "户",
+    "pinyin": "拼音",
+    "initials": "拼音首字母",
+    "gender": "性别",
+    "birth date": "出生日期",
+    "ethnicity": "民族",
+    "document": "证件类型",
+    "ID number": "身份证号",
+    "phone": "联系电话",
+    "residence": "人口类型",
+    "status": "状态",
+    "relation to head": "与户主关系",
+    "political status": "政治面貌",
+    "work or school": "工作单位或学校",
+    "hukou address": "户籍地址",
+    "address as reported": "原始地址",
+    "provenance": "数据来源",
+    "version": "版本",
+    "person": "人员",
+    "people": "人员",
+    "category": "类别",
+    "sensitive": "敏感",
+    "Health, disability, corrections and the like": "健康、残疾、社区矫正等敏感信息",
+    "attributes": "附加字段",
+    "Extra fields the tag records, e.g. disability category and level": "该标签附加记录的字段，如残疾类别和等级",
+    "active": "启用",
+    "tag": "标签",
+    "tags": "标签",
+    "valid from": "生效日期",
+    "valid to": "失效日期",
+    "source": "来源",
+    "details": "详情",
+    "person tag": "人员标签",
+    "person tags": "人员标签",
+    "kind": "类型",
+    "unified social credit code": "统一社会信用代码",
+    "contact": "联系人",
+    "address": "地址",
+    "organisation": "单位",
+    "organisations": "单位",
+    "unmasking": "查看明文记录",
+    "unmaskings": "查看明文记录",
+    "Owner-occupied": "自住",
+    "Rented": "出租",
+    "Vacant dwelling": "空置",
+    "Commercial": "商用",
+    "Registered (hukou)": "户籍人口",
+    "Floating population": "流动人口",
+    "From outside the mainland": "境外人员",
+    "Male": "男",
+    "Female": "女",
+    "Unknown": "未知",
+    "Living here": "在住",
+    "Moved out": "已迁出",
+    "Deceased": "已故",
+    "Head of household": "户主",
+    "Spouse": "配偶",
+    "Child": "子女",
+    "Father or mother": "父母",
+    "Grandparent": "祖父母/外祖父母",
+    "Grandchild": "孙子女/外孙子女",
+    "Sibling": "兄弟姐妹",
+    "Other": "其他",
+    "Resident identity card": "居民身份证",
+    "Hong Kong residence permit": "港澳台居民居住证（香港）",
+    "Macao residence permit": "港澳台居民居住证（澳门）",
+    "Taiwan residence permit": "港澳台居民居住证（台湾）",
+    "Other document": "其他证件",
+    "Resident unit": "驻区单位",
+    "Social organisation": "社会组织",
+    "Property management company": "物业企业",
+    "Shop": "商户",
 }
 
 
@@ -241,18 +336,38 @@ def _quote(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
+def _fill(block: str) -> tuple[str, bool]:
+    """Translate one catalogue entry if it is empty or fuzzy and we know its text."""
+    lines = block.split("\n")
+    ids = [line for line in lines if line.startswith('msgid "')]
+    if len(ids) != 1 or any(line.startswith("msgid_plural") for line in lines):
+        return block, False
+    msgid = ids[0][len('msgid "') : -1].replace('\\"', '"').replace("\\\\", "\\")
+    fuzzy = any(line.startswith("#,") and "fuzzy" in line for line in lines)
+    empty = 'msgstr ""' in lines
+    if msgid not in ZH or not (fuzzy or empty):
+        return block, False
+    kept = [
+        line
+        for line in lines
+        if not line.startswith(("#|", "msgstr")) and not (line.startswith("#,") and "fuzzy" in line)
+    ]
+    kept.append(f'msgstr "{_quote(ZH[msgid])}"')
+    return "\n".join(kept), True
+
+
 def main() -> int:
     text = PO.read_text(encoding="utf-8")
+    header, _sep, body = text.partition("\n\n")
+    blocks = body.split("\n\n")
     filled = 0
-    for msgid, msgstr in ZH.items():
-        pattern = re.compile(r'(msgid "' + re.escape(_quote(msgid)) + r'"\nmsgstr )""\n')
-        replacement = r"\g<1>" + '"' + _quote(msgstr).replace("\\", "\\\\") + '"\n'
-        text, n = pattern.subn(replacement, text)
-        filled += n
-    text = re.sub(r'"Plural-Forms: .*\\n"', r'"Plural-Forms: nplurals=1; plural=0;\\n"', text)
-    text = text.replace('"Language: \\n"', '"Language: zh_Hans\\n"')
-    text = text.replace('#, fuzzy\nmsgid ""', 'msgid ""', 1)
-    PO.write_text(text, encoding="utf-8")
+    for i, block in enumerate(blocks):
+        blocks[i], changed = _fill(block)
+        filled += changed
+    header = re.sub(r'"Plural-Forms: .*\\n"', r'"Plural-Forms: nplurals=1; plural=0;\\n"', header)
+    header = header.replace('"Language: \\n"', '"Language: zh_Hans\\n"')
+    header = header.replace("#, fuzzy\n", "", 1)
+    PO.write_text(header + "\n\n" + "\n\n".join(blocks), encoding="utf-8")
     print(f"filled {filled} translations")
     return 0
 

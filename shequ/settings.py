@@ -51,16 +51,23 @@ try:
     }
     REDIS_URL = env_str("REDIS_URL")
     SESSION_IDLE_MINUTES = env_int("SHEQU_SESSION_IDLE_MINUTES", 30)
+    if SESSION_IDLE_MINUTES < 1:
+        raise EnvError("SHEQU_SESSION_IDLE_MINUTES must be at least 1")
+    TOKEN_TTL_DAYS = env_int("SHEQU_TOKEN_TTL_DAYS", 30)
+    if TOKEN_TTL_DAYS < 1:
+        raise EnvError("SHEQU_TOKEN_TTL_DAYS must be at least 1")
     MAP_TILE_URL = env_str("SHEQU_MAP_TILE_URL", "") or ""
     MAP_TILE_ATTRIBUTION = env_str("SHEQU_MAP_TILE_ATTRIBUTION", "") or ""
+    # Origins the browser may load tiles from (CSP img-src); derived from the tile URL if unset.
+    MAP_TILE_ORIGINS = env_list("SHEQU_MAP_TILE_ORIGINS", [])
     LOG_LEVEL = env_str("SHEQU_LOG_LEVEL", "INFO") or "INFO"
     BEHIND_PROXY = env_bool("SHEQU_BEHIND_PROXY", False)
 except EnvError as exc:
     raise ImproperlyConfigured(f"shequ configuration error: {exc}") from exc
 
-if len(FIELD_KEY) < 32:
+if len(FIELD_KEY.strip()) < 32 or len(set(FIELD_KEY)) < 8:
     raise ImproperlyConfigured(
-        "shequ configuration error: SHEQU_FIELD_KEY must be at least 32 characters "
+        "shequ configuration error: SHEQU_FIELD_KEY must be at least 32 varied characters "
         "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
     )
 
@@ -68,6 +75,7 @@ INSTALLED_APPS = [
     "shequ.core",
     "shequ.accounts",
     "shequ.areas",
+    "shequ.registry",
     "shequ.insights",
     "shequ.demo",
     "django.contrib.admin",
@@ -218,6 +226,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "shequ.core.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Client addresses for throttling: trust X-Forwarded-For only from our own proxy.
+    "NUM_PROXIES": 1 if BEHIND_PROXY else 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "shequ API",

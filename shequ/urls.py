@@ -3,12 +3,14 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
 from shequ.accounts.api.views import TokenRevokeView, TokenView
 from shequ.areas.api.views import AreaViewSet
 from shequ.core import views as core_views
+from shequ.core.admin import harden_admin_site
 from shequ.insights import views as insights_views
 
 router = DefaultRouter(trailing_slash=True)
@@ -39,8 +41,12 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="api-docs"),
+    # The admin signs in through our sign-in page (second factor, lockout, audit).
+    path("admin/login/", RedirectView.as_view(pattern_name="accounts:login", query_string=True)),
     path("admin/", admin.site.urls),
 ]
+
+harden_admin_site()
 
 handler400 = "shequ.core.views.bad_request"
 handler403 = "shequ.core.views.permission_denied"

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from shequ.accounts import services
 from shequ.accounts.models import Membership, User
 from shequ.core import audit
+from shequ.core.admin import AuditedAdminMixin
 
 
 class MembershipInline(admin.TabularInline):
@@ -21,7 +22,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedAdminMixin, BaseUserAdmin):
     inlines = [MembershipInline]
     list_display = ["username", "full_name", "is_active", "last_login"]
     search_fields = ["username", "full_name"]
@@ -32,13 +33,19 @@ class UserAdmin(BaseUserAdmin):
     readonly_fields = ["last_login"]
 
     def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+        before = (
+            User.objects.filter(pk=obj.pk).values(*self._tracked).first() if obj.pk else None
+        ) or {}
         super().save_model(request, obj, form, change)
+        after = {f: getattr(obj, f) for f in self._tracked}
         audit.record(
             actor=request.user,
             action="admin.user_changed" if change else "admin.user_created",
             obj=obj,
-            changes={"fields": sorted(f for f in form.changed_data if f != "password")},
+            changes=audit.diff(before, after),
         )
+
+    _tracked = ("username", "full_name", "is_active", "is_superuser", "is_staff")
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         """Memberships change through the account services, so each grant is audited."""
@@ -53,6 +60,6 @@ class UserAdmin(BaseUserAdmin):
                 actor=request.user, user=form.instance, area=membership.area, role=membership.role
             )
 
-    def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        audit.record(actor=request.user, action="admin.user_deleted", obj=obj)
-        super().delete_model(request, obj)
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Accounts are deactivated, never deleted: the audit log keeps pointing at them.
+        return False

@@ -27,7 +27,7 @@ class LoginForm(AuthenticationForm):
 class CodeForm(forms.Form):
     code = forms.RegexField(
         label=_("6-digit code"),
-        regex=r"^\s*\d{3}\s?\d{3}\s*$",
+        regex=r"^\s*[0-9]{3}\s?[0-9]{3}\s*$",
         error_messages={"invalid": _("Enter the 6 digits your authenticator app shows.")},
         widget=forms.TextInput(
             attrs={

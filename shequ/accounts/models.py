@@ -28,6 +28,14 @@ class User(AbstractUser):
     def display_name(self) -> str:
         return self.full_name or self.username
 
+    @property
+    def audit_area_path(self) -> str:
+        """Account events are filed under the user's first area (empty for role-less users)."""
+        from shequ.accounts.scoping import memberships
+
+        paths = sorted(m.area.path for m in memberships(self))
+        return paths[0] if paths else ""
+
 
 class Membership(TimeStamped):
     """The user holds `role` in `area` and everything below it."""

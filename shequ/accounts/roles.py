@@ -21,14 +21,34 @@ class Role(models.TextChoices):
 STAFF_ROLES = frozenset(Role) - {Role.RESIDENT}
 
 _ALL = frozenset(Role)
+_REGISTRY_STAFF = frozenset(
+    {
+        Role.GRID_WORKER,
+        Role.COMMUNITY_WORKER,
+        Role.COMMUNITY_HEAD,
+        Role.STREET,
+        Role.DISTRICT_ADMIN,
+        Role.SYSADMIN,
+    }
+)
 PERMISSIONS: dict[str, frozenset[Role]] = {
     # Areas are not secret; every role reads the part of the tree it belongs to.
     "areas.view": _ALL,
     "areas.browse": STAFF_ROLES,
+    # The register: residents' personal data, read by those who serve them.
+    "registry.view": _REGISTRY_STAFF,
+    "registry.edit": _REGISTRY_STAFF - {Role.STREET},
+    "registry.unmask": _REGISTRY_STAFF - {Role.STREET},
+    "registry.sensitive": frozenset(
+        {Role.COMMUNITY_WORKER, Role.COMMUNITY_HEAD, Role.DISTRICT_ADMIN}
+    ),
+    "registry.import": frozenset(
+        {Role.COMMUNITY_WORKER, Role.COMMUNITY_HEAD, Role.DISTRICT_ADMIN, Role.SYSADMIN}
+    ),
+    "registry.export": frozenset(
+        {Role.GRID_WORKER, Role.COMMUNITY_WORKER, Role.COMMUNITY_HEAD, Role.DISTRICT_ADMIN}
+    ),
     "audit.view": frozenset({Role.AUDITOR, Role.SYSADMIN}),
     "audit.export": frozenset({Role.AUDITOR, Role.SYSADMIN}),
     "accounts.admin": frozenset({Role.SYSADMIN}),
 }
-
-# The roles whose memberships span the whole subtree below their area for the given permission.
-UNRESTRICTED_ROLES = frozenset({Role.SYSADMIN})

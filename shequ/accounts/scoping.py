@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Self
 from django.db import models
 from django.db.models import Q
 
-from shequ.accounts.roles import PERMISSIONS, UNRESTRICTED_ROLES, Role
+from shequ.accounts.roles import PERMISSIONS, Role
 
 if TYPE_CHECKING:
     from shequ.accounts.models import Membership
@@ -60,9 +60,10 @@ def roles_of(user: Any) -> set[Role]:
 
 
 def is_unrestricted(user: Any) -> bool:
+    """Only superusers see every district; a system administrator's role is scoped too."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    return bool(user.is_superuser) or bool(roles_of(user) & UNRESTRICTED_ROLES)
+    return bool(user.is_superuser)
 
 
 def has_perm(user: Any, perm: str) -> bool:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
+from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
@@ -63,14 +68,19 @@ def membership_grant(*, actor: Any, user: User, area: Area, role: str) -> Member
 
 @transaction.atomic
 def membership_revoke(*, actor: Any, membership: Membership) -> None:
+    changes = {"user": membership.user.username, "area": membership.area.code}
+    area_path, label, pk = membership.area.path, str(membership), membership.pk
+    membership.delete()
+    scoping.forget(membership.user)
     audit.record(
         actor=actor,
         action="accounts.membership_revoked",
-        obj=membership,
-        changes={"user": membership.user.username, "area": membership.area.code},
+        object_type="accounts.membership",
+        object_id=str(pk),
+        object_repr=label,
+        area_path=area_path,
+        changes=changes,
     )
-    membership.delete()
-    scoping.forget(membership.user)
 
 
 def signed_in(*, user: User, method: str) -> None:
@@ -78,11 +88,16 @@ def signed_in(*, user: User, method: str) -> None:
 
 
 def sign_in_failed(*, username: str, reason: str) -> None:
+    # What was typed as a user name is untrusted: no control characters (NUL breaks PostgreSQL).
+    typed = "".join(ch for ch in username if ch.isprintable())[:150]
+    user = User.objects.filter(username=typed).first() if typed else None
     audit.record(
         actor=None,
         action="accounts.sign_in_failed",
         object_type="accounts.user",
-        object_repr=username[:150],
+        object_id=str(user.pk) if user else "",
+        object_repr=typed,
+        area_path=user.audit_area_path if user else "",
         changes={"reason": reason},
     )
 
@@ -93,6 +108,7 @@ def signed_out(*, user: User) -> None:
 
 @transaction.atomic
 def token_issue(*, user: User) -> Token:
+    Token.objects.filter(user=user, created__lt=token_expiry_cutoff()).delete()
     token, created = Token.objects.get_or_create(user=user)
     audit.record(
         actor=user, action="accounts.token_issued" if created else "accounts.token_reused", obj=user
@@ -105,6 +121,11 @@ def token_revoke(*, user: User) -> None:
     deleted, _count = Token.objects.filter(user=user).delete()
     if deleted:
         audit.record(actor=user, action="accounts.token_revoked", obj=user)
+
+
+def token_expiry_cutoff() -> Any:
+    """Tokens created before this moment have expired."""
+    return timezone.now() - timedelta(days=settings.TOKEN_TTL_DAYS)
 
 
 def is_staff_account(user: User) -> bool:
@@ -147,6 +168,8 @@ def totp_confirm(*, user: User, code: str) -> TOTPDevice:
         raise DomainError(AccountError.BAD_CODE, _("The code is wrong or has expired."))
     device.confirmed = True
     device.save(update_fields=["confirmed", "updated_at"])
+    # A token obtained with the password alone must not outlive the stronger sign-in.
+    Token.objects.filter(user=user).delete()
     audit.record(actor=user, action="accounts.totp_enabled", obj=user)
     return device
 
@@ -167,6 +190,24 @@ def totp_check(*, user: User, code: str) -> bool:
     return device is not None and _consume(device, code)
 
 
+def second_factor_check(*, request: Any, user: User, code: str) -> bool:
+    """The second sign-in step, for pages and API alike.
+
+    A wrong code counts as a failed sign-in of the account, so guessing codes runs into the
+    same lockout as guessing passwords (django-axes listens to `user_login_failed`).
+    """
+    credentials = {"username": user.username}
+    if AxesProxyHandler.is_locked(request, credentials):
+        request.axes_locked_out = True
+        return False
+    if totp_check(user=user, code=code):
+        return True
+    sign_in_failed(username=user.username, reason="totp")
+    user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+    return False
+
+
 @transaction.atomic
 def password_changed(*, user: User) -> None:
+    Token.objects.filter(user=user).delete()  # API clients sign in again with the new password
     audit.record(actor=user, action="accounts.password_changed", obj=user)

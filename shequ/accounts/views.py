@@ -28,7 +28,6 @@ from shequ.core.errors import DomainError
 from shequ.lib import totp
 
 _PENDING = "shequ_pending_user"
-_PENDING_TRIES = "shequ_pending_tries"
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -51,13 +50,12 @@ def login_view(request: HttpRequest) -> HttpResponse:
             user = form.get_user()
             if services.totp_enabled(user):
                 request.session[_PENDING] = user.pk
-                request.session[_PENDING_TRIES] = 0
                 query = urlencode({"next": _next_url(request)})
                 return redirect(f"{reverse('accounts:login_code')}?{query}")
             login(request, user)
             services.signed_in(user=user, method="password")
             return redirect(_next_url(request))
-        services.sign_in_failed(username=request.POST.get("username", ""), reason="password")
+        services.sign_in_failed(username=str(form.data.get("username", "")), reason="password")
     elif request.GET.get("expired"):
         messages.info(
             request, _("Your session ended after a period of inactivity. Please sign in again.")
@@ -73,18 +71,14 @@ def login_code_view(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:login")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if services.totp_check(user=user, code=form.cleaned_data["code"]):
+        if services.second_factor_check(request=request, user=user, code=form.cleaned_data["code"]):
             next_url = _next_url(request)
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             services.signed_in(user=user, method="password+totp")
             return redirect(next_url)
-        tries = request.session.get(_PENDING_TRIES, 0) + 1
-        services.sign_in_failed(username=user.username, reason="totp")
-        if tries >= 5:
+        if getattr(request, "axes_locked_out", False):
             request.session.flush()
-            messages.error(request, _("Too many wrong codes. Sign in again."))
-            return redirect("accounts:login")
-        request.session[_PENDING_TRIES] = tries
+            return locked_out(request, None, {"username": user.username})
         form.add_error("code", _("The code is wrong or has expired."))
     return render(request, "accounts/login_code.html", {"form": form, "next": _next_url(request)})
 

@@ -13,6 +13,8 @@ def can_view_area(actor: Any, area: Area) -> bool:
 
 
 def access_area(actor: Any, code: str) -> Area:
+    if not code.isascii() or not code.isdigit() or len(code) > 32:
+        raise NotFound()  # not a code at all (and never a NUL byte sent to the database)
     area = Area.objects.visible_to(actor).filter(code=code).first()
     if area is None:
         raise NotFound()

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 
 from shequ.areas import services
 from shequ.areas.models import Area
+from shequ.core.admin import AuditedAdminMixin
 from shequ.core.errors import DomainError
 
 
@@ -41,7 +42,7 @@ class AreaAdminForm(forms.ModelForm):
 
 
 @admin.register(Area)
-class AreaAdmin(admin.ModelAdmin):
+class AreaAdmin(AuditedAdminMixin, admin.ModelAdmin):
     form = AreaAdminForm
     list_display = ["name", "code", "level", "kind", "parent"]
     list_filter = ["level", "kind"]

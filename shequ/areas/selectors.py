@@ -84,7 +84,7 @@ def _counts_by_prefix(
     )
     workers = (
         Membership.objects.filter(member_cover)
-        .filter(role=Role.GRID_WORKER)
+        .filter(role=Role.GRID_WORKER, user__is_active=True)
         .annotate(prefix=Substr("area__path", 1, prefix_len))
         .values("prefix")
         .annotate(n=Count("user", distinct=True), grids=Count("area", distinct=True))
@@ -131,7 +131,7 @@ def children_with_counts(area: Area) -> list[ChildRow]:
 def grid_workers_in(area: Area) -> list[Membership]:
     return list(
         Membership.objects.filter(scoping.subtree_q(area.path, "area__path"))
-        .filter(role=Role.GRID_WORKER)
+        .filter(role=Role.GRID_WORKER, user__is_active=True)
         .select_related("user", "area")
         .order_by("area__path", "user__username")
     )

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from shequ.areas import selectors
 from shequ.areas.access import access_area
 from shequ.areas.filters import AreaFilter
-from shequ.core.views import require_perm
+from shequ.core.views import render_page, require_perm
 
 
 @require_perm("areas.browse")
@@ -29,9 +29,7 @@ def area_index(request: HttpRequest) -> HttpResponse:
         "page": page,
         "searching": searching,
     }
-    if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
-        return render(request, "areas/index.html#results", context)
-    return render(request, "areas/index.html", context)
+    return render_page(request, "areas/index.html", context, partial="results")
 
 
 @require_perm("areas.browse")

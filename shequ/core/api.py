@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -10,10 +11,13 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from shequ.core.errors import DomainError, NotFound
+
+_DIGITS = re.compile(r"^[0-9]{1,9}$")
 
 
 def _fields(detail: Any) -> Any:
@@ -73,6 +77,23 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return None
 
 
+class HasPerm(BasePermission):
+    """Signed in, with a role that grants `perm` (the same table the pages use)."""
+
+    perm = ""
+
+    @classmethod
+    def of(cls, perm: str) -> type[HasPerm]:
+        return type(f"HasPerm_{perm.replace('.', '_')}", (cls,), {"perm": perm})
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        from shequ.accounts.scoping import has_perm
+
+        if not (request.user and request.user.is_authenticated):
+            return False
+        return has_perm(request.user, self.perm)
+
+
 class Pagination(PageNumberPagination):
     """Page-number pagination; a malformed page number is a 400, not a 404."""
 
@@ -83,6 +104,6 @@ class Pagination(PageNumberPagination):
     def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> Any:
         for name in ("page", "page_size"):
             raw = request.query_params.get(name)
-            if raw is not None and raw != "last" and (not raw.isdigit() or int(raw) < 1):
+            if raw is not None and raw != "last" and (not _DIGITS.match(raw) or int(raw) < 1):
                 raise exceptions.ValidationError({name: [_("Enter a positive whole number.")]})
         return super().paginate_queryset(queryset, request, view)

@@ -1,8 +1,15 @@
-"""Field encryption (AES-GCM) keyed from SHEQU_FIELD_KEY, and a model field that uses it."""
+"""Field encryption (AES-GCM) and blind indexes (HMAC) keyed from SHEQU_FIELD_KEY.
+
+Ciphertext is ``v1:<key id>:<base64(nonce + sealed)>``; the key id lets `rotate-field-key` and
+operators tell which key sealed a value. Blind indexes are keyed HMACs, so equality and
+last-four-digit lookups work without storing or logging the plaintext.
+"""
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 from functools import lru_cache
 from typing import Any
@@ -23,19 +30,39 @@ def derive_key(master: str, purpose: str) -> bytes:
     return hkdf.derive(master.encode("utf-8"))
 
 
+@lru_cache(maxsize=8)
+def key_id(master: str) -> str:
+    return derive_key(master, "key-id").hex()[:8]
+
+
 def encrypt(plaintext: str, *, master: str | None = None) -> str:
-    key = derive_key(master or settings.FIELD_KEY, "field-encryption")
+    master = master or settings.FIELD_KEY
     nonce = os.urandom(12)
-    sealed = AESGCM(key).encrypt(nonce, plaintext.encode("utf-8"), None)
-    return PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+    sealed = AESGCM(derive_key(master, "field-encryption")).encrypt(
+        nonce, plaintext.encode("utf-8"), None
+    )
+    return f"{PREFIX}{key_id(master)}:" + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
 
 
 def decrypt(token: str, *, master: str | None = None) -> str:
     if not token.startswith(PREFIX):
         raise ValueError("not an encrypted value")
-    raw = base64.urlsafe_b64decode(token[len(PREFIX) :])
-    key = derive_key(master or settings.FIELD_KEY, "field-encryption")
-    return AESGCM(key).decrypt(raw[:12], raw[12:], None).decode("utf-8")
+    master = master or settings.FIELD_KEY
+    kid, _sep, body = token[len(PREFIX) :].partition(":")
+    if kid != key_id(master):
+        raise ValueError(f"sealed with key {kid}, not the current key {key_id(master)}")
+    raw = base64.urlsafe_b64decode(body)
+    return (
+        AESGCM(derive_key(master, "field-encryption"))
+        .decrypt(raw[:12], raw[12:], None)
+        .decode("utf-8")
+    )
+
+
+def blind_index(value: str, *, purpose: str, master: str | None = None) -> str:
+    """A keyed digest for exact lookup of `value` (32 hex characters)."""
+    key = derive_key(master or settings.FIELD_KEY, f"blind:{purpose}")
+    return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
 
 class EncryptedTextField(models.TextField):

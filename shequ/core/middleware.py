@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 import uuid
@@ -16,12 +17,24 @@ from shequ.core import context
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
+def _canonical_ip(value: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(value.strip()))
+    except ValueError:
+        return None
+
+
 def client_ip(request: HttpRequest) -> str | None:
+    """The client address, canonical; behind our proxy, the address that proxy saw.
+
+    Only the right-most X-Forwarded-For entry was written by our proxy; everything left of
+    it came from the client and is not trusted.
+    """
     if getattr(settings, "BEHIND_PROXY", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        forwarded = [p for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p]
         if forwarded:
-            return forwarded.split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
+            return _canonical_ip(forwarded[-1])
+    return _canonical_ip(request.META.get("REMOTE_ADDR", ""))
 
 
 class RequestContextMiddleware:
@@ -43,18 +56,25 @@ class RequestContextMiddleware:
         return response
 
 
-def _tile_origin() -> str:
+def _tile_origins() -> list[str]:
+    """Explicit SHEQU_MAP_TILE_ORIGINS, else the tile URL's origin with a templated first
+    label (`t{s}.tianditu.gov.cn`) widened to a wildcard (`*.tianditu.gov.cn`)."""
+    explicit = getattr(settings, "MAP_TILE_ORIGINS", [])
+    if explicit:
+        return list(explicit)
     url = getattr(settings, "MAP_TILE_URL", "")
     if not url:
-        return ""
-    parts = urlsplit(url.replace("{s}", "a"))
-    host = parts.netloc.replace("a.", "*.", 1) if "{s}" in url else parts.netloc
-    return f"{parts.scheme}://{host}" if parts.scheme and host else ""
+        return []
+    parts = urlsplit(url)
+    host = parts.netloc
+    first, _dot, rest = host.partition(".")
+    if "{" in first and rest:
+        host = f"*.{rest}"
+    return [f"{parts.scheme}://{host}"] if parts.scheme and host and "{" not in host else []
 
 
 def content_security_policy() -> str:
-    tiles = _tile_origin()
-    img = " ".join(filter(None, ["'self'", "data:", "blob:", tiles]))
+    img = " ".join(["'self'", "data:", "blob:", *_tile_origins()])
     return "; ".join(
         [
             "default-src 'self'",

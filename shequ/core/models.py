@@ -27,7 +27,8 @@ class AuditEntry(models.Model):
         verbose_name=_("actor"),
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        # Never rewrite the log when an account goes: the hash covers actor_id.
+        on_delete=models.DO_NOTHING,
         related_name="+",
         db_constraint=False,
     )

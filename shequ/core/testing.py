@@ -30,6 +30,7 @@ CODES = {
     "B": "110199001001002",
     "Z": "110199002001001",
     "A1": "11019900100100101",
+    "F": "120199000000",  # a district none of the personas works in
 }
 
 
@@ -44,7 +45,7 @@ class Persona:
     role: Role
     area: str  # key in CODES
     inside: str  # an area this persona sees
-    outside: str  # an area this persona must not see (None-like "" when it sees everything)
+    outside: str  # an area this persona must not see
 
 
 PERSONAS: list[Persona] = [
@@ -53,13 +54,14 @@ PERSONAS: list[Persona] = [
     Persona("grid_worker_b", Role.GRID_WORKER, "B", "B", "A"),
     Persona("community_worker", Role.COMMUNITY_WORKER, "C1", "B", "Z"),
     Persona("street_supervisor", Role.STREET, "S1", "A", "C2"),
-    Persona("department", Role.DEPARTMENT, "D", "Z", ""),
-    Persona("district_admin", Role.DISTRICT_ADMIN, "D", "C2", ""),
-    Persona("auditor", Role.AUDITOR, "D", "S2", ""),
-    Persona("sysadmin", Role.SYSADMIN, "D", "Z", ""),
+    Persona("department", Role.DEPARTMENT, "D", "Z", "F"),
+    Persona("district_admin", Role.DISTRICT_ADMIN, "D", "C2", "F"),
+    Persona("auditor", Role.AUDITOR, "D", "S2", "F"),
+    Persona("community_auditor", Role.AUDITOR, "C1", "A", "C2"),
+    Persona("sysadmin", Role.SYSADMIN, "D", "Z", "F"),
 ]
-# An area no persona's membership reaches except the unrestricted system administrator.
-FOREIGN_DISTRICT = "120199000000"
+# An area no persona's membership reaches (only a superuser sees it).
+FOREIGN_DISTRICT = CODES["F"]
 
 
 def build_world() -> None:
@@ -117,6 +119,16 @@ def build_world() -> None:
             memberships=[(Area.objects.get(code=CODES[p.area]), p.role)],
         )
     accounts.user_create(actor=actor, username="nobody", password=PASSWORD, full_name="No Role")
+
+
+def superuser() -> User:
+    """A superuser (the only account that sees every district), created on first use."""
+    user = User.objects.filter(username="root").first()
+    if user is None:
+        user = accounts.user_create(
+            actor="test-setup", username="root", password=PASSWORD, is_superuser=True
+        )
+    return user
 
 
 def persona(username: str) -> User:

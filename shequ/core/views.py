@@ -16,6 +16,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.template import loader
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
@@ -42,6 +43,20 @@ def require_perm(perm: str) -> Callable[[View], View]:
         return cast(View, wrapped)
 
     return decorate
+
+
+def render_page(
+    request: HttpRequest, template: str, context: dict[str, Any], *, partial: str
+) -> HttpResponse:
+    """The whole page, or only `template#partial` for an htmx swap (never for history restore,
+    which needs the whole page); responses vary on HX-Request so caches keep them apart."""
+    htmx = getattr(request, "htmx", None)
+    if htmx and not htmx.boosted and not htmx.history_restore_request:
+        response = render(request, f"{template}#{partial}", context)
+    else:
+        response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @never_cache
@@ -111,9 +126,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     entries = filterset.qs if filterset.is_valid() else filterset.queryset.none()
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     context = {"filter": filterset, "page": page, "query": request.GET.urlencode()}
-    if request.htmx and not request.htmx.boosted:  # type: ignore[attr-defined]
-        return render(request, "core/audit_list.html#results", context)
-    return render(request, "core/audit_list.html", context)
+    return render_page(request, "core/audit_list.html", context, partial="results")
 
 
 class _Echo:

@@ -50,10 +50,14 @@ class TokenView(APIView):
                 error_body("authentication_failed", _("Wrong user name or password.")),
                 status=status.HTTP_401_UNAUTHORIZED,
             )
-        if services.totp_enabled(user) and not services.totp_check(
-            user=user,
-            code=data.validated_data.get("code", ""),
+        if services.totp_enabled(user) and not services.second_factor_check(
+            request=request._request, user=user, code=data.validated_data.get("code", "")
         ):
+            if getattr(request._request, "axes_locked_out", False):
+                return Response(
+                    error_body("locked_out", _("This account is locked after repeated failures.")),
+                    status=status.HTTP_403_FORBIDDEN,
+                )
             return Response(
                 error_body(
                     "totp_required",

@@ -286,19 +286,47 @@ def test_the_code_used_to_confirm_enrolment_cannot_sign_in(
     assert "_auth_user_id" not in client.session
 
 
-def test_five_wrong_codes_end_the_pending_sign_in(client: Client, world: Any, frozen: None) -> None:
+def test_five_wrong_codes_lock_the_account_like_five_wrong_passwords(
+    client: Client, world: Any, frozen: None
+) -> None:
     secret = _enrol("grid_worker_a")
     _sign_in(client, "grid_worker_a")
     for _ in range(4):
         assert client.post(LOGIN_CODE, {"code": _wrong_code(secret)}).status_code == 200
     response = client.post(LOGIN_CODE, {"code": _wrong_code(secret)})
-    assert response.status_code == 302
-    # Sent back to sign in with "too many wrong codes", not told the session timed out.
-    assert response["Location"] == LOGIN
-    # The right code no longer helps: the password step must be done again.
+    assert response.status_code == 403
+    assert "锁定" in response.content.decode()
+    # The pending sign-in is gone, so the right code no longer helps …
     code = totp.code_at(secret, totp.current_step(NOW) + 1)
     assert client.post(LOGIN_CODE, {"code": code})["Location"].startswith(LOGIN)
     assert "_auth_user_id" not in client.session
+    # … and signing in again with the right password does not reset the count.
+    response = client.post(LOGIN, {"username": "grid_worker_a", "password": testing.PASSWORD})
+    assert response.status_code == 403
+
+
+def test_wrong_codes_through_the_api_count_towards_the_lockout(
+    client: Client, world: Any, frozen: None
+) -> None:
+    secret = _enrol("grid_worker_a")
+    for _ in range(4):
+        response = client.post(
+            TOKEN,
+            {
+                "username": "grid_worker_a",
+                "password": testing.PASSWORD,
+                "code": _wrong_code(secret),
+            },
+            content_type="application/json",
+        )
+        assert response.status_code == 401
+    response = client.post(
+        TOKEN,
+        {"username": "grid_worker_a", "password": testing.PASSWORD, "code": _wrong_code(secret)},
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "locked_out"
 
 
 def test_the_code_page_without_a_pending_sign_in_goes_back_to_sign_in(

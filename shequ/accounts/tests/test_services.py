@@ -322,8 +322,12 @@ def test_collapse_keeps_siblings_whose_paths_share_a_prefix() -> None:
     assert scoping.collapse(["00000001", "00000010"]) == ["00000001", "00000010"]
 
 
-def test_visible_paths_is_none_for_the_system_administrator(world: Any) -> None:
-    assert scoping.visible_paths(testing.persona("sysadmin")) is None
+def test_a_system_administrator_role_is_scoped_to_its_district(world: Any) -> None:
+    assert scoping.visible_paths(testing.persona("sysadmin")) == [testing.area("D").path]
+
+
+def test_only_a_superuser_sees_every_district(world: Any) -> None:
+    assert scoping.visible_paths(testing.superuser()) is None
 
 
 def test_visible_paths_is_empty_for_a_user_without_a_role(world: Any) -> None:

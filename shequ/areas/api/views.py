@@ -10,11 +10,13 @@ from shequ.areas.access import access_area
 from shequ.areas.api.serializers import AreaDetailSerializer, AreaSerializer
 from shequ.areas.filters import AreaFilter
 from shequ.areas.models import Area
+from shequ.core.api import HasPerm
 
 
 class AreaViewSet(viewsets.ReadOnlyModelViewSet):
     """Areas the caller may see; `/areas/{code}/` answers 404 for any other code."""
 
+    permission_classes = [HasPerm.of("areas.browse")]
     lookup_field = "code"
     lookup_value_regex = "[^/]+"
     filterset_class = AreaFilter

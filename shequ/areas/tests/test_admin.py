@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from shequ.accounts import services as accounts
 from shequ.accounts.models import Membership
 from shequ.areas.models import Area
 from shequ.core import testing
@@ -16,11 +15,8 @@ from shequ.core.models import AuditEntry
 
 @pytest.fixture
 def admin_client(world: Any) -> Client:
-    root = accounts.user_create(
-        actor="test", username="root", password=testing.PASSWORD, is_superuser=True
-    )
     client = Client()
-    client.force_login(root)
+    client.force_login(testing.superuser())
     return client
 
 

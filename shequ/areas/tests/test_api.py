@@ -26,7 +26,6 @@ def _keys(*keys: str) -> set[str]:
 @pytest.mark.parametrize(
     ("username", "visible"),
     [
-        ("resident_a", {"A", "A1"}),
         ("grid_worker_a", {"A", "A1"}),
         ("grid_worker_b", {"B"}),
         ("community_worker", {"C1", "A", "B", "A1"}),
@@ -46,16 +45,23 @@ def test_a_grid_worker_sees_exactly_their_grid_and_its_estate(api: Any) -> None:
     assert response.json()["count"] == 2
 
 
-def test_a_user_without_a_role_sees_an_empty_list(api: Any) -> None:
+def test_a_user_without_a_role_is_refused_the_area_api(api: Any) -> None:
     response = api("nobody").get(AREAS)
-    assert response.status_code == 200
-    assert response.json()["count"] == 0
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
 
 
-def test_the_system_administrator_sees_the_foreign_district(api: Any) -> None:
-    client = api("sysadmin")
+def test_a_superuser_sees_the_foreign_district(api: Any) -> None:
+    client = api()
+    client.force_authenticate(testing.superuser())
     assert testing.FOREIGN_DISTRICT in _codes(client.get(AREAS))
     assert client.get(f"{AREAS}{testing.FOREIGN_DISTRICT}/").status_code == 200
+
+
+def test_a_system_administrator_role_does_not_see_the_foreign_district(api: Any) -> None:
+    client = api("sysadmin")
+    assert testing.FOREIGN_DISTRICT not in _codes(client.get(AREAS))
+    assert client.get(f"{AREAS}{testing.FOREIGN_DISTRICT}/").status_code == 404
 
 
 def test_a_district_admin_does_not_see_the_foreign_district(api: Any) -> None:
@@ -173,6 +179,7 @@ def test_the_detail_outside_the_scope_is_404_like_a_missing_code(api: Any) -> No
     assert outside.json() == missing.json()
 
 
-def test_a_resident_may_read_their_own_grid(api: Any) -> None:
-    assert api("resident_a").get(f"{AREAS}{testing.CODES['A']}/").status_code == 200
-    assert api("resident_a").get(f"{AREAS}{testing.CODES['C1']}/").status_code == 404
+def test_the_area_api_is_for_staff_like_the_area_pages(api: Any) -> None:
+    # Residents see their grid and grid worker on their home page; the tree is a staff tool.
+    assert api("resident_a").get(f"{AREAS}{testing.CODES['A']}/").status_code == 403
+    assert api("resident_a").get(AREAS).status_code == 403

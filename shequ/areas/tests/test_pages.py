@@ -37,8 +37,9 @@ def test_the_tree_starts_at_the_community_of_a_community_worker(login: Any) -> N
     assert "测试区" not in body.split('class="area-tree', 1)[1]  # the district is above the root
 
 
-def test_the_tree_starts_at_every_district_for_the_system_administrator(login: Any) -> None:
-    body = login("sysadmin").get(INDEX).content.decode()
+def test_the_tree_starts_at_every_district_for_a_superuser(client: Any, world: Any) -> None:
+    client.force_login(testing.superuser())
+    body = client.get(INDEX).content.decode()
     assert "测试区" in body
     assert "外区" in body
 

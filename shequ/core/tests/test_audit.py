@@ -311,6 +311,27 @@ def test_an_auditor_sees_the_log_of_their_district_but_not_of_another(login: Any
     assert "外区" not in text
 
 
-def test_the_system_administrator_sees_the_whole_log(login: Any) -> None:
-    text = login("sysadmin").get(reverse("audit:list"), {"action": "area.created"}).content
+def test_a_superuser_sees_the_whole_log(client: Any, world: Any) -> None:
+    client.force_login(testing.superuser())
+    text = client.get(reverse("audit:list"), {"action": "area.created"}).content
     assert "外区" in text.decode()
+
+
+def test_a_system_administrator_sees_only_the_log_of_its_district(login: Any) -> None:
+    text = login("sysadmin").get(reverse("audit:list"), {"action": "area.created"}).content
+    assert "测试区" in text.decode()
+    assert "外区" not in text.decode()
+
+
+def test_a_community_auditor_does_not_see_sign_ins_from_elsewhere(client: Any, login: Any) -> None:
+    from shequ.accounts import services as account_services
+
+    account_services.signed_in(user=testing.persona("department"), method="password")
+    account_services.signed_in(user=testing.persona("grid_worker_a"), method="password")
+    body = (
+        login("community_auditor")
+        .get(reverse("audit:list"), {"action": "accounts.signed_in"})
+        .content.decode()
+    )
+    assert "grid_worker_a" in body
+    assert "department" not in body

@@ -229,3 +229,12 @@ def test_the_split_tiles_the_quad_without_losing_any_cell() -> None:
 def _signed_area(quad: Any) -> float:
     points = [*quad, quad[0]]
     return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in itertools.pairwise(points)) / 2
+
+
+def test_the_demo_refuses_a_production_configuration(db: Any) -> None:
+    from django.core.management.base import CommandError
+    from django.test import override_settings
+
+    with override_settings(HTTPS=True), pytest.raises(CommandError, match="production"):
+        call_command("demo")
+    assert not Area.objects.filter(code=city.DISTRICT_CODE).exists()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from shequ.demo import city
 
@@ -17,8 +18,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reset", action="store_true", help="delete existing demo data and load it again"
         )
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="load even though HTTPS settings say this is production",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if settings.HTTPS and not options["allow_production"]:
+            # The demo creates a superuser with a published password.
+            raise CommandError(
+                "refusing to load the demo city on a production configuration (SHEQU_HTTPS on); "
+                "pass --allow-production if this really is a demo server"
+            )
         if city.exists():
             if not options["reset"]:
                 self.stdout.write("demo city already loaded (use --reset to rebuild it)")
