@@ -7,218 +7,681 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('areas', '0001_initial'),
+        ("areas", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TagType',
+            name="TagType",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('code', models.SlugField(max_length=40, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=50, verbose_name='name')),
-                ('category', models.CharField(blank=True, max_length=30, verbose_name='category')),
-                ('sensitive', models.BooleanField(default=False, help_text='Health, disability, corrections and the like', verbose_name='sensitive')),
-                ('attributes', models.JSONField(blank=True, default=list, help_text='Extra fields the tag records, e.g. disability category and level', verbose_name='attributes')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        auto_now_add=True, db_index=True, verbose_name="created at"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("code", models.SlugField(max_length=40, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=50, verbose_name="name")),
+                ("category", models.CharField(blank=True, max_length=30, verbose_name="category")),
+                (
+                    "sensitive",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Health, disability, corrections and the like",
+                        verbose_name="sensitive",
+                    ),
+                ),
+                (
+                    "attributes",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text="Extra fields the tag records, e.g. disability category and level",
+                        verbose_name="attributes",
+                    ),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'verbose_name': 'tag',
-                'verbose_name_plural': 'tags',
-                'ordering': ['category', 'name'],
+                "verbose_name": "tag",
+                "verbose_name_plural": "tags",
+                "ordering": ["category", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Building',
+            name="Building",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('code', models.CharField(max_length=40, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=50, verbose_name='name')),
-                ('road', models.CharField(blank=True, max_length=50, verbose_name='road')),
-                ('road_number', models.CharField(blank=True, max_length=20, verbose_name='number')),
-                ('estate_name', models.CharField(blank=True, max_length=50, verbose_name='estate')),
-                ('standard_address', models.CharField(db_index=True, max_length=200, verbose_name='standard address')),
-                ('floors', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='floors')),
-                ('lng', models.FloatField(blank=True, null=True, verbose_name='longitude')),
-                ('lat', models.FloatField(blank=True, null=True, verbose_name='latitude')),
-                ('area', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='areas.area', verbose_name='area')),
-                ('district', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='areas.area', verbose_name='district')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        auto_now_add=True, db_index=True, verbose_name="created at"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("code", models.CharField(max_length=40, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=50, verbose_name="name")),
+                ("road", models.CharField(blank=True, max_length=50, verbose_name="road")),
+                ("road_number", models.CharField(blank=True, max_length=20, verbose_name="number")),
+                ("estate_name", models.CharField(blank=True, max_length=50, verbose_name="estate")),
+                (
+                    "standard_address",
+                    models.CharField(
+                        db_index=True, max_length=200, verbose_name="standard address"
+                    ),
+                ),
+                (
+                    "floors",
+                    models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="floors"),
+                ),
+                ("lng", models.FloatField(blank=True, null=True, verbose_name="longitude")),
+                ("lat", models.FloatField(blank=True, null=True, verbose_name="latitude")),
+                (
+                    "area",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="areas.area",
+                        verbose_name="area",
+                    ),
+                ),
+                (
+                    "district",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="areas.area",
+                        verbose_name="district",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'building',
-                'verbose_name_plural': 'buildings',
-                'ordering': ['code'],
+                "verbose_name": "building",
+                "verbose_name_plural": "buildings",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Dwelling',
+            name="Dwelling",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('unit', models.CharField(blank=True, max_length=10, verbose_name='unit')),
-                ('floor', models.SmallIntegerField(blank=True, null=True, verbose_name='floor')),
-                ('room', models.CharField(max_length=20, verbose_name='room')),
-                ('use', models.CharField(choices=[('owner', 'Owner-occupied'), ('rented', 'Rented'), ('vacant', 'Vacant dwelling'), ('commercial', 'Commercial')], default='owner', max_length=12, verbose_name='use')),
-                ('floor_area', models.DecimalField(blank=True, decimal_places=2, max_digits=8, null=True, verbose_name='floor area (m²)')),
-                ('standard_address', models.CharField(max_length=220, unique=True, verbose_name='standard address')),
-                ('area', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='areas.area', verbose_name='area')),
-                ('building', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='dwellings', to='registry.building', verbose_name='building')),
-                ('district', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='areas.area', verbose_name='district')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        auto_now_add=True, db_index=True, verbose_name="created at"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("unit", models.CharField(blank=True, max_length=10, verbose_name="unit")),
+                ("floor", models.SmallIntegerField(blank=True, null=True, verbose_name="floor")),
+                ("room", models.CharField(max_length=20, verbose_name="room")),
+                (
+                    "use",
+                    models.CharField(
+                        choices=[
+                            ("owner", "Owner-occupied"),
+                            ("rented", "Rented"),
+                            ("vacant", "Vacant dwelling"),
+                            ("commercial", "Commercial"),
+                        ],
+                        default="owner",
+                        max_length=12,
+                        verbose_name="use",
+                    ),
+                ),
+                (
+                    "floor_area",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=8,
+                        null=True,
+                        verbose_name="floor area (m²)",
+                    ),
+                ),
+                (
+                    "standard_address",
+                    models.CharField(max_length=220, unique=True, verbose_name="standard address"),
+                ),
+                (
+                    "area",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="areas.area",
+                        verbose_name="area",
+                    ),
+                ),
+                (
+                    "building",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="dwellings",
+                        to="registry.building",
+                        verbose_name="building",
+                    ),
+                ),
+                (
+                    "district",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="areas.area",
+                        verbose_name="district",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'dwelling',
-                'verbose_name_plural': 'dwellings',
-                'ordering': ['building', 'unit', 'room'],
+                "verbose_name": "dwelling",
+                "verbose_name_plural": "dwellings",
+                "ordering": ["building", "unit", "room"],
             },
         ),
         migrations.CreateModel(
-            name='Household',
+            name="Household",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('number', models.CharField(max_length=40, unique=True, verbose_name='household number')),
-                ('area', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='areas.area', verbose_name='area')),
-                ('district', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='areas.area', verbose_name='district')),
-                ('dwelling', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='households', to='registry.dwelling', verbose_name='dwelling')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        auto_now_add=True, db_index=True, verbose_name="created at"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "number",
+                    models.CharField(max_length=40, unique=True, verbose_name="household number"),
+                ),
+                (
+                    "area",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="areas.area",
+                        verbose_name="area",
+                    ),
+                ),
+                (
+                    "district",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="areas.area",
+                        verbose_name="district",
+                    ),
+                ),
+                (
+                    "dwelling",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="households",
+                        to="registry.dwelling",
+                        verbose_name="dwelling",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'household',
-                'verbose_name_plural': 'households',
+                "verbose_name": "household",
+                "verbose_name_plural": "households",
             },
         ),
         migrations.CreateModel(
-            name='Organisation',
+            name="Organisation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('kind', models.CharField(choices=[('unit', 'Resident unit'), ('social', 'Social organisation'), ('property', 'Property management company'), ('shop', 'Shop')], max_length=10, verbose_name='kind')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('credit_code', models.CharField(blank=True, db_index=True, max_length=18, verbose_name='unified social credit code')),
-                ('contact_name', models.CharField(blank=True, max_length=50, verbose_name='contact')),
-                ('phone', shequ.core.crypto.EncryptedTextField(blank=True, verbose_name='phone')),
-                ('phone_blind', models.CharField(blank=True, db_index=True, editable=False, max_length=32)),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='address')),
-                ('area', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='areas.area', verbose_name='area')),
-                ('building', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='organisations', to='registry.building')),
-                ('district', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='areas.area', verbose_name='district')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        auto_now_add=True, db_index=True, verbose_name="created at"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("unit", "Resident unit"),
+                            ("social", "Social organisation"),
+                            ("property", "Property management company"),
+                            ("shop", "Shop"),
+                        ],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "credit_code",
+                    models.CharField(
+                        blank=True,
+                        db_index=True,
+                        max_length=18,
+                        verbose_name="unified social credit code",
+                    ),
+                ),
+                (
+                    "contact_name",
+                    models.CharField(blank=True, max_length=50, verbose_name="contact"),
+                ),
+                ("phone", shequ.core.crypto.EncryptedTextField(blank=True, verbose_name="phone")),
+                (
+                    "phone_blind",
+                    models.CharField(blank=True, db_index=True, editable=False, max_length=32),
+                ),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="address")),
+                (
+                    "area",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="areas.area",
+                        verbose_name="area",
+                    ),
+                ),
+                (
+                    "building",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="organisations",
+                        to="registry.building",
+                    ),
+                ),
+                (
+                    "district",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="areas.area",
+                        verbose_name="district",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'organisation',
-                'verbose_name_plural': 'organisations',
+                "verbose_name": "organisation",
+                "verbose_name_plural": "organisations",
             },
         ),
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('name_pinyin', models.CharField(blank=True, db_index=True, max_length=200, verbose_name='pinyin')),
-                ('name_initials', models.CharField(blank=True, db_index=True, max_length=30, verbose_name='initials')),
-                ('gender', models.CharField(choices=[('M', 'Male'), ('F', 'Female'), ('U', 'Unknown')], default='U', max_length=1, verbose_name='gender')),
-                ('birth_date', models.DateField(blank=True, db_index=True, null=True, verbose_name='birth date')),
-                ('ethnicity', models.CharField(blank=True, max_length=20, verbose_name='ethnicity')),
-                ('id_kind', models.CharField(choices=[('resident', 'Resident identity card'), ('hk', 'Hong Kong residence permit'), ('macao', 'Macao residence permit'), ('taiwan', 'Taiwan residence permit'), ('other', 'Other document')], default='resident', max_length=10, verbose_name='document')),
-                ('id_number', shequ.core.crypto.EncryptedTextField(blank=True, verbose_name='ID number')),
-                ('id_blind', models.CharField(blank=True, db_index=True, editable=False, max_length=32)),
-                ('id_last4_blind', models.CharField(blank=True, db_index=True, editable=False, max_length=32)),
-                ('phone', shequ.core.crypto.EncryptedTextField(blank=True, verbose_name='phone')),
-                ('phone_blind', models.CharField(blank=True, db_index=True, editable=False, max_length=32)),
-                ('phone_last4_blind', models.CharField(blank=True, db_index=True, editable=False, max_length=32)),
-                ('residence_type', models.CharField(choices=[('registered', 'Registered (hukou)'), ('floating', 'Floating population'), ('foreign', 'From outside the mainland')], default='registered', max_length=12, verbose_name='residence')),
-                ('status', models.CharField(choices=[('active', 'Living here'), ('moved_out', 'Moved out'), ('deceased', 'Deceased')], default='active', max_length=12, verbose_name='status')),
-                ('relation_to_head', models.CharField(blank=True, choices=[('head', 'Head of household'), ('spouse', 'Spouse'), ('child', 'Child'), ('parent', 'Father or mother'), ('grandparent', 'Grandparent'), ('grandchild', 'Grandchild'), ('sibling', 'Sibling'), ('other', 'Other')], max_length=12, verbose_name='relation to head')),
-                ('political_status', models.CharField(blank=True, max_length=20, verbose_name='political status')),
-                ('work', models.CharField(blank=True, max_length=200, verbose_name='work or school')),
-                ('hukou_address', models.CharField(blank=True, max_length=200, verbose_name='hukou address')),
-                ('address_raw', models.CharField(blank=True, max_length=255, verbose_name='address as reported')),
-                ('provenance', models.JSONField(blank=True, default=dict, verbose_name='provenance')),
-                ('version', models.PositiveIntegerField(default=1, verbose_name='version')),
-                ('area', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='areas.area', verbose_name='area')),
-                ('district', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='areas.area', verbose_name='district')),
-                ('dwelling', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='residents', to='registry.dwelling', verbose_name='dwelling')),
-                ('household', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='members', to='registry.household', verbose_name='household')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        auto_now_add=True, db_index=True, verbose_name="created at"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                (
+                    "name_pinyin",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=200, verbose_name="pinyin"
+                    ),
+                ),
+                (
+                    "name_initials",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=30, verbose_name="initials"
+                    ),
+                ),
+                (
+                    "gender",
+                    models.CharField(
+                        choices=[("M", "Male"), ("F", "Female"), ("U", "Unknown")],
+                        default="U",
+                        max_length=1,
+                        verbose_name="gender",
+                    ),
+                ),
+                (
+                    "birth_date",
+                    models.DateField(
+                        blank=True, db_index=True, null=True, verbose_name="birth date"
+                    ),
+                ),
+                (
+                    "ethnicity",
+                    models.CharField(blank=True, max_length=20, verbose_name="ethnicity"),
+                ),
+                (
+                    "id_kind",
+                    models.CharField(
+                        choices=[
+                            ("resident", "Resident identity card"),
+                            ("hk", "Hong Kong residence permit"),
+                            ("macao", "Macao residence permit"),
+                            ("taiwan", "Taiwan residence permit"),
+                            ("other", "Other document"),
+                        ],
+                        default="resident",
+                        max_length=10,
+                        verbose_name="document",
+                    ),
+                ),
+                (
+                    "id_number",
+                    shequ.core.crypto.EncryptedTextField(blank=True, verbose_name="ID number"),
+                ),
+                (
+                    "id_blind",
+                    models.CharField(blank=True, db_index=True, editable=False, max_length=32),
+                ),
+                (
+                    "id_last4_blind",
+                    models.CharField(blank=True, db_index=True, editable=False, max_length=32),
+                ),
+                ("phone", shequ.core.crypto.EncryptedTextField(blank=True, verbose_name="phone")),
+                (
+                    "phone_blind",
+                    models.CharField(blank=True, db_index=True, editable=False, max_length=32),
+                ),
+                (
+                    "phone_last4_blind",
+                    models.CharField(blank=True, db_index=True, editable=False, max_length=32),
+                ),
+                (
+                    "residence_type",
+                    models.CharField(
+                        choices=[
+                            ("registered", "Registered (hukou)"),
+                            ("floating", "Floating population"),
+                            ("foreign", "From outside the mainland"),
+                        ],
+                        default="registered",
+                        max_length=12,
+                        verbose_name="residence",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Living here"),
+                            ("moved_out", "Moved out"),
+                            ("deceased", "Deceased"),
+                        ],
+                        default="active",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "relation_to_head",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("head", "Head of household"),
+                            ("spouse", "Spouse"),
+                            ("child", "Child"),
+                            ("parent", "Father or mother"),
+                            ("grandparent", "Grandparent"),
+                            ("grandchild", "Grandchild"),
+                            ("sibling", "Sibling"),
+                            ("other", "Other"),
+                        ],
+                        max_length=12,
+                        verbose_name="relation to head",
+                    ),
+                ),
+                (
+                    "political_status",
+                    models.CharField(blank=True, max_length=20, verbose_name="political status"),
+                ),
+                (
+                    "work",
+                    models.CharField(blank=True, max_length=200, verbose_name="work or school"),
+                ),
+                (
+                    "hukou_address",
+                    models.CharField(blank=True, max_length=200, verbose_name="hukou address"),
+                ),
+                (
+                    "address_raw",
+                    models.CharField(
+                        blank=True, max_length=255, verbose_name="address as reported"
+                    ),
+                ),
+                (
+                    "provenance",
+                    models.JSONField(blank=True, default=dict, verbose_name="provenance"),
+                ),
+                ("version", models.PositiveIntegerField(default=1, verbose_name="version")),
+                (
+                    "area",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="areas.area",
+                        verbose_name="area",
+                    ),
+                ),
+                (
+                    "district",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="areas.area",
+                        verbose_name="district",
+                    ),
+                ),
+                (
+                    "dwelling",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="residents",
+                        to="registry.dwelling",
+                        verbose_name="dwelling",
+                    ),
+                ),
+                (
+                    "household",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="members",
+                        to="registry.household",
+                        verbose_name="household",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'person',
-                'verbose_name_plural': 'people',
+                "verbose_name": "person",
+                "verbose_name_plural": "people",
             },
         ),
         migrations.AddField(
-            model_name='household',
-            name='head',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='registry.person', verbose_name='head'),
+            model_name="household",
+            name="head",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="registry.person",
+                verbose_name="head",
+            ),
         ),
         migrations.CreateModel(
-            name='PersonTag',
+            name="PersonTag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('valid_from', models.DateField(blank=True, null=True, verbose_name='valid from')),
-                ('valid_to', models.DateField(blank=True, null=True, verbose_name='valid to')),
-                ('source', models.CharField(blank=True, max_length=100, verbose_name='source')),
-                ('details', models.JSONField(blank=True, default=dict, verbose_name='details')),
-                ('area', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='areas.area', verbose_name='area')),
-                ('district', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='areas.area', verbose_name='district')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tags', to='registry.person', verbose_name='person')),
-                ('tag', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='people', to='registry.tagtype', verbose_name='tag')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        auto_now_add=True, db_index=True, verbose_name="created at"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("valid_from", models.DateField(blank=True, null=True, verbose_name="valid from")),
+                ("valid_to", models.DateField(blank=True, null=True, verbose_name="valid to")),
+                ("source", models.CharField(blank=True, max_length=100, verbose_name="source")),
+                ("details", models.JSONField(blank=True, default=dict, verbose_name="details")),
+                (
+                    "area",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="areas.area",
+                        verbose_name="area",
+                    ),
+                ),
+                (
+                    "district",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="areas.area",
+                        verbose_name="district",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tags",
+                        to="registry.person",
+                        verbose_name="person",
+                    ),
+                ),
+                (
+                    "tag",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="people",
+                        to="registry.tagtype",
+                        verbose_name="tag",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'person tag',
-                'verbose_name_plural': 'person tags',
+                "verbose_name": "person tag",
+                "verbose_name_plural": "person tags",
             },
         ),
         migrations.CreateModel(
-            name='UnmaskLog',
+            name="UnmaskLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('field', models.CharField(max_length=20)),
-                ('reason', models.CharField(max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='unmaskings', to='registry.person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("field", models.CharField(max_length=20)),
+                ("reason", models.CharField(max_length=200)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="unmaskings",
+                        to="registry.person",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'unmasking',
-                'verbose_name_plural': 'unmaskings',
+                "verbose_name": "unmasking",
+                "verbose_name_plural": "unmaskings",
             },
         ),
         migrations.AddConstraint(
-            model_name='dwelling',
-            constraint=models.UniqueConstraint(fields=('building', 'unit', 'room'), name='dwelling_unique'),
+            model_name="dwelling",
+            constraint=models.UniqueConstraint(
+                fields=("building", "unit", "room"), name="dwelling_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='dwelling',
-            constraint=models.CheckConstraint(condition=models.Q(('use__in', ['owner', 'rented', 'vacant', 'commercial'])), name='dwelling_use'),
+            model_name="dwelling",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("use__in", ["owner", "rented", "vacant", "commercial"])),
+                name="dwelling_use",
+            ),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['area', 'status'], name='person_area_status'),
+            model_name="person",
+            index=models.Index(fields=["area", "status"], name="person_area_status"),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.UniqueConstraint(condition=models.Q(('id_blind', ''), _negated=True), fields=('id_blind',), name='person_unique_id'),
+            model_name="person",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("id_blind", ""), _negated=True),
+                fields=("id_blind",),
+                name="person_unique_id",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.CheckConstraint(condition=models.Q(('gender__in', ['M', 'F', 'U'])), name='person_gender'),
+            model_name="person",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("gender__in", ["M", "F", "U"])), name="person_gender"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='persontag',
-            constraint=models.CheckConstraint(condition=models.Q(('valid_to__isnull', True), ('valid_from__isnull', True), ('valid_to__gte', models.F('valid_from')), _connector='OR'), name='person_tag_period'),
+            model_name="persontag",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("valid_to__isnull", True),
+                    ("valid_from__isnull", True),
+                    ("valid_to__gte", models.F("valid_from")),
+                    _connector="OR",
+                ),
+                name="person_tag_period",
+            ),
         ),
     ]

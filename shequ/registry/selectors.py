@@ -1,0 +1,88 @@
+"""Reads of the register, always scoped to what the user may see."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from shequ.lib import idcard
+from shequ.registry import pii
+from shequ.registry.access import can_see_sensitive
+from shequ.registry.models import Building, Dwelling, Household, Person, PersonTag
+
+_ASCII_LETTERS = re.compile(r"^[a-zA-Z]+$")
+_DIGITS = re.compile(r"^[0-9]+[xX]?$")
+
+
+def search_q(q: str) -> Q:
+    """What a search box means (`zs` finds 张三; 18 digits is an ID; 4 digits a tail).
+
+    Names match from their start, so the indexed column serves the query on both databases.
+    """
+    q = q.strip()
+    if not q:
+        return Q()
+    if _DIGITS.match(q):
+        digits = q.upper()
+        if len(digits) in (15, 18):
+            try:
+                number = idcard.parse(digits).number
+            except idcard.IdCardError:
+                number = digits
+            return Q(id_blind=pii.id_indexes(number)[0])
+        if len(digits) == 11:
+            return Q(phone_blind=pii.phone_indexes(digits)[0])
+        if len(digits) == 4:
+            return Q(id_last4_blind=pii.id_indexes("0000" + digits)[1]) | Q(
+                phone_last4_blind=pii.phone_indexes("0000000" + digits)[1]
+            )
+        return Q(pk__in=[])
+    if _ASCII_LETTERS.match(q):
+        lowered = q.lower()
+        return Q(name_initials__startswith=lowered) | Q(name_pinyin__startswith=lowered)
+    return Q(name__startswith=q) | Q(dwelling__standard_address__contains=q)
+
+
+def person_list(*, visible_to: Any, q: str = "") -> QuerySet[Person]:
+    return (
+        Person.objects.visible_to(visible_to)
+        .filter(search_q(q))
+        .select_related("area", "dwelling")
+        .order_by("name", "pk")
+    )
+
+
+def tags_of(person: Person, *, viewer: Any) -> list[PersonTag]:
+    """A person's current and past tags; sensitive ones only for roles allowed to see them."""
+    tags = person.tags.select_related("tag").order_by("-valid_from", "tag__name")
+    if not can_see_sensitive(viewer):
+        tags = tags.filter(tag__sensitive=False)
+    return list(tags)
+
+
+def active_tags_prefetch(viewer: Any) -> Prefetch:
+    today = timezone.localdate()
+    qs = PersonTag.objects.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today)).select_related(
+        "tag"
+    )
+    if not can_see_sensitive(viewer):
+        qs = qs.filter(tag__sensitive=False)
+    return Prefetch("tags", queryset=qs, to_attr="active_tags")
+
+
+def household_members(household: Household) -> list[Person]:
+    return list(household.members.order_by("relation_to_head", "birth_date"))
+
+
+def building_dwellings(building: Building) -> list[Dwelling]:
+    """Dwellings with their occupants: what a grid worker walks with."""
+    residents = Person.objects.filter(status="active").order_by("relation_to_head", "birth_date")
+    occupants: Any = Prefetch("residents", queryset=residents)  # stubs mistype custom managers
+    return list(building.dwellings.prefetch_related(occupants).order_by("unit", "floor", "room"))
+
+
+def building_list(*, visible_to: Any) -> QuerySet[Building]:
+    return Building.objects.visible_to(visible_to).select_related("area").order_by("code")
