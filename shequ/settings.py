@@ -239,6 +239,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "AreaKindEnum": "shequ.areas.models.Kind",
+        "OrganisationKindEnum": "shequ.registry.states.OrganisationKind",
+    },
 }
 
 LOGGING = {

@@ -12,10 +12,22 @@ from shequ.areas.api.views import AreaViewSet
 from shequ.core import views as core_views
 from shequ.core.admin import harden_admin_site
 from shequ.insights import views as insights_views
+from shequ.registry.api.views import (
+    AddressViewSet,
+    BuildingViewSet,
+    HouseholdViewSet,
+    OrganisationViewSet,
+    PersonViewSet,
+)
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("areas", AreaViewSet, basename="area")
+router.register("people", PersonViewSet, basename="person")
+router.register("addresses", AddressViewSet, basename="address")
+router.register("buildings", BuildingViewSet, basename="building")
+router.register("households", HouseholdViewSet, basename="household")
+router.register("organisations", OrganisationViewSet, basename="organisation")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
@@ -37,6 +49,7 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("accounts/", include("shequ.accounts.urls")),
     path("areas/", include("shequ.areas.urls")),
+    path("registry/", include("shequ.registry.urls")),
     path("audit/", include(audit_urls)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

@@ -26,6 +26,7 @@ class NavItem:
 NAV: list[NavItem] = [
     NavItem(_("Home"), "home", "home", None, "/"),
     NavItem(_("Areas & grids"), "areas:index", "map-2", "areas.browse", "/areas/"),
+    NavItem(_("People"), "registry:people", "users", "registry.view", "/registry/"),
     NavItem(_("Audit log"), "audit:list", "shield-check", "audit.view", "/audit/"),
     NavItem(_("API"), "api-docs", "api", "areas.browse", "/api/"),
 ]

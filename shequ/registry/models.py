@@ -7,6 +7,8 @@ encrypted, with keyed blind indexes for exact and last-four-digit lookup.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -218,6 +220,14 @@ class Person(Placed):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def age(self) -> int | None:
+        if self.birth_date is None:
+            return None
+        today = dt.date.today()
+        before_birthday = (today.month, today.day) < (self.birth_date.month, self.birth_date.day)
+        return today.year - self.birth_date.year - before_birthday
+
 
 class TagType(TimeStamped):
     """A special-group tag (独居老人, 残疾人, 低保 …); a district admin may add more."""
@@ -319,3 +329,154 @@ class UnmaskLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor} · {self.person} · {self.field}"
+
+
+class Source(TimeStamped):
+    """A department whose lists come in (民政局, 残联 …), how far it is trusted, and the column
+    mapping learnt from its last file so the next one maps itself."""
+
+    code = models.SlugField(_("code"), max_length=60, unique=True, allow_unicode=True)
+    name = models.CharField(_("name"), max_length=100)
+    trust = models.PositiveSmallIntegerField(
+        _("trust"), default=3, help_text=_("1 (low) to 5 (authoritative)")
+    )
+    mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("data source")
+        verbose_name_plural = _("data sources")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEWED = "previewed", _("Previewed")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    COMMITTED = "committed", _("Committed")
+    FAILED = "failed", _("Failed")
+
+
+class ImportBatch(TimeStamped):
+    """One file from one source: its preview, then (once) its commit."""
+
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="batches")
+    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    file_name = models.CharField(_("file"), max_length=255)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    sheet = models.CharField(_("sheet"), max_length=100, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=ImportStatus.choices, default=ImportStatus.PREVIEWED
+    )
+    progress = models.PositiveSmallIntegerField(_("progress"), default=0)
+    stats = models.JSONField(_("result"), default=dict, blank=True)
+    mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    committed_at = models.DateTimeField(_("committed at"), null=True, blank=True)
+    stored_file = models.CharField(max_length=255, blank=True)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+
+    objects = StaffQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        constraints = [
+            # A file is committed once per source: a second commit of the same content is a no-op.
+            models.UniqueConstraint(
+                fields=["source", "sha256"],
+                condition=models.Q(status="committed"),
+                name="import_committed_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} · {self.file_name}"
+
+    @property
+    def audit_area_path(self) -> str:
+        return self.area.path
+
+
+class ImportedRow(models.Model):
+    """A row already taken in from a source (its content hash), so a re-sent row is skipped."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+")
+    row_hash = models.CharField(max_length=32)
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
+    person = models.ForeignKey(Person, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "row_hash"], name="imported_row_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.row_hash
+
+
+class QueueStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DECIDED = "decided", _("Decided")
+
+
+class Conflict(TimeStamped):
+    """A field where a trusted source says something else than the register."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="conflicts")
+    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="conflicts")
+    field = models.CharField(_("field"), max_length=30)
+    incoming = EncryptedTextField(_("incoming value"))
+    status = models.CharField(max_length=10, choices=QueueStatus.choices, default="open")
+    decision = models.CharField(_("decision"), max_length=10, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = StaffQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("conflict")
+        verbose_name_plural = _("conflicts")
+
+    def __str__(self) -> str:
+        return f"{self.person} · {self.field}"
+
+    @property
+    def audit_area_path(self) -> str:
+        return self.area.path
+
+
+class MatchReview(TimeStamped):
+    """A row that may or may not be a registered person: a worker decides."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="reviews")
+    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    row_number = models.PositiveIntegerField()
+    candidate = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    score = models.FloatField()
+    incoming = EncryptedTextField(_("incoming row"))  # JSON of the normalised row
+    status = models.CharField(max_length=10, choices=QueueStatus.choices, default="open")
+    decision = models.CharField(_("decision"), max_length=10, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = StaffQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("match to review")
+        verbose_name_plural = _("matches to review")
+
+    def __str__(self) -> str:
+        return f"{self.batch} · row {self.row_number}"
+
+    @property
+    def audit_area_path(self) -> str:
+        return self.area.path

@@ -86,3 +86,14 @@ def building_dwellings(building: Building) -> list[Dwelling]:
 
 def building_list(*, visible_to: Any) -> QuerySet[Building]:
     return Building.objects.visible_to(visible_to).select_related("area").order_by("code")
+
+
+def person_history(person: Person, limit: int = 50) -> list[Any]:
+    """The audited changes of a person (never plaintext: services log numbers as 'changed')."""
+    from shequ.core.models import AuditEntry
+
+    return list(
+        AuditEntry.objects.filter(object_type="registry.person", object_id=str(person.pk)).order_by(
+            "-seq"
+        )[:limit]
+    )

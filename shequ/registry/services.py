@@ -42,7 +42,7 @@ PERSON_FIELDS = (
     "relation_to_head",
 )
 PII_FIELDS = frozenset({"id_number", "phone"})
-PLACEABLE = frozenset({Level.GRID, Level.ESTATE, Level.BUILDING})
+PLACEABLE = frozenset({Level.COMMUNITY, Level.GRID, Level.ESTATE, Level.BUILDING})
 
 _ID_KINDS = {
     idcard.IdKind.HK_PERMIT: IdKind.HK,
@@ -59,7 +59,7 @@ def _place(area: Area) -> dict[str, Area]:
     if area.level not in PLACEABLE:
         raise DomainError(
             RegistryError.BAD_AREA,
-            _("Register people and housing in a grid or an estate, not in a %(level)s.")
+            _("Register people and housing in a community, grid or estate, not in a %(level)s.")
             % {"level": Level(area.level).label},
         )
     return {"area": area, "district": district_of(area)}

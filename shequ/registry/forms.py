@@ -1,0 +1,48 @@
+"""Forms parse input; the services decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from shequ.areas.models import Area, Level
+from shequ.registry.states import Gender, Relation, ResidenceType
+
+
+class UnmaskForm(forms.Form):
+    field = forms.ChoiceField(choices=[("id_number", _("ID number")), ("phone", _("phone"))])
+    reason = forms.CharField(label=_("Reason"), max_length=200, min_length=2)
+
+
+class PersonForm(forms.Form):
+    """What the front desk types for a new or corrected record."""
+
+    name = forms.CharField(label=_("name"), max_length=100)
+    id_number = forms.CharField(label=_("ID number"), max_length=30, required=False)
+    gender = forms.ChoiceField(label=_("gender"), choices=Gender.choices, initial=Gender.UNKNOWN)
+    birth_date = forms.DateField(
+        label=_("birth date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    phone = forms.CharField(label=_("phone"), max_length=30, required=False)
+    ethnicity = forms.CharField(label=_("ethnicity"), max_length=20, required=False)
+    residence_type = forms.ChoiceField(label=_("residence"), choices=ResidenceType.choices)
+    relation_to_head = forms.ChoiceField(
+        label=_("relation to head"), choices=[("", "—"), *Relation.choices], required=False
+    )
+    political_status = forms.CharField(label=_("political status"), max_length=20, required=False)
+    work = forms.CharField(label=_("work or school"), max_length=200, required=False)
+    hukou_address = forms.CharField(label=_("hukou address"), max_length=200, required=False)
+    address_raw = forms.CharField(label=_("address as reported"), max_length=255, required=False)
+    area = forms.ModelChoiceField(label=_("grid or estate"), queryset=Area.objects.none())
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, areas: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if areas is not None:
+            area_field: Any = self.fields["area"]
+            area_field.queryset = areas.filter(level__in=[Level.GRID, Level.ESTATE])
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs.setdefault("class", css)

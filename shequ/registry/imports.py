@@ -1,0 +1,654 @@
+"""最多录一次: take any department's list into the one register.
+
+read (shequ.lib.sheets) → normalise and validate each row → find the person (exact on the ID
+blind index; without a usable ID, a weighted comparison of name, pinyin, birth date, phone and
+address) → fill empty fields with provenance, queue conflicts and uncertain matches → commit
+everything in one transaction, once per file and once per row.
+
+Dry run by default: `commit=False` reads, matches and reports but writes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from shequ.accounts.scoping import subtree_q
+from shequ.areas.models import Area
+from shequ.core import audit
+from shequ.core.errors import DomainError
+from shequ.lib import address as addresses
+from shequ.lib import idcard, normalize, sheets
+from shequ.registry import pii
+from shequ.registry.models import (
+    Conflict,
+    Dwelling,
+    ImportBatch,
+    ImportedRow,
+    ImportStatus,
+    MatchReview,
+    Person,
+    Source,
+)
+from shequ.registry.services import apply_indexes, district_of
+from shequ.registry.states import Gender, IdKind, Relation
+
+# Scores of the comparison for rows without a usable ID (log2-odds style weights).
+MATCH_AT = 14.0  # at or above: the same person
+REVIEW_AT = 8.0  # from here up to MATCH_AT: a person decides
+WEIGHTS = {
+    "name": 6.0,
+    "pinyin": 3.0,  # same sound, other characters (homophones, typos of the same syllable)
+    "name_differs": -8.0,
+    "birth_date": 7.0,
+    "birth_year": 2.0,
+    "birth_differs": -6.0,
+    "phone": 8.0,
+    "dwelling": 4.0,
+    "gender_differs": -5.0,
+}
+# Fields a department list may fill in or contradict (names and IDs are never overwritten).
+FILLABLE = ("phone", "birth_date", "ethnicity", "hukou_address", "political_status", "work")
+CONFLICTING = ("phone", "ethnicity", "hukou_address", "political_status", "work")
+BUILTIN_TRUST = {"manual": 4, "desk": 4, "api": 4, "demo": 3}
+
+_RELATIONS = {
+    "户主": Relation.HEAD, "本人": Relation.HEAD, "配偶": Relation.SPOUSE, "妻": Relation.SPOUSE,
+    "夫": Relation.SPOUSE, "子": Relation.CHILD, "女": Relation.CHILD, "儿子": Relation.CHILD,
+    "女儿": Relation.CHILD, "子女": Relation.CHILD, "父亲": Relation.PARENT,
+    "母亲": Relation.PARENT, "父母": Relation.PARENT, "孙子": Relation.GRANDCHILD,
+    "孙女": Relation.GRANDCHILD, "兄弟": Relation.SIBLING, "姐妹": Relation.SIBLING,
+}  # fmt: skip
+_ID_KINDS = {
+    idcard.IdKind.HK_PERMIT: IdKind.HK,
+    idcard.IdKind.MO_PERMIT: IdKind.MACAO,
+    idcard.IdKind.TW_PERMIT: IdKind.TAIWAN,
+}
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    new: int = 0
+    matched: int = 0
+    updated: int = 0
+    conflicts: int = 0
+    review: int = 0
+    invalid: int = 0
+    duplicates_in_file: int = 0
+    warnings: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    warning_list: list[dict[str, Any]] = field(default_factory=list)
+    committed: bool = False
+    already_committed: bool = False
+    batch: int | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    unmapped: list[str] = field(default_factory=list)
+    # Rows refused, with their original cells, for the rejected-rows workbook.
+    rejected: list[tuple[int, tuple[str, ...], str]] = field(default_factory=list, repr=False)
+
+    def as_json(self) -> dict[str, Any]:
+        """The CLI's `--json`: rows = new + matched + review + invalid + duplicates_in_file."""
+        data = asdict(self)
+        data.pop("rejected")
+        data["warnings_detail"] = data.pop("warning_list")[:500]
+        data["errors"] = data["errors"][:5000]
+        return data
+
+
+@dataclass
+class Incoming:
+    """One row, normalised."""
+
+    row: int
+    name: str
+    id_number: str = ""
+    id_kind: str = IdKind.RESIDENT
+    birth_date: dt.date | None = None
+    gender: str = Gender.UNKNOWN
+    phone: str = ""
+    ethnicity: str = ""
+    hukou_address: str = ""
+    political_status: str = ""
+    work: str = ""
+    relation_to_head: str = ""
+    address_raw: str = ""
+    dwelling_id: int | None = None
+    area_id: int | None = None
+    row_hash: str = ""
+
+    def values(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["birth_date"] = self.birth_date.isoformat() if self.birth_date else None
+        return data
+
+
+def source_for(name: str) -> Source:
+    """The Source of a department name, created on first use (trust 3)."""
+    name = normalize.clean_text(name)[:100]
+    if not name:
+        raise DomainError("import_no_source", _("Name the department the file comes from."))
+    code = hashlib.blake2b(name.encode(), digest_size=8).hexdigest()
+    source, _created = Source.objects.get_or_create(code=code, defaults={"name": name})
+    return source
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _dwelling_index(area: Area) -> dict[str, tuple[int, int]]:
+    """Standard address → (dwelling, its area) for every dwelling under the import's area."""
+    rows = Dwelling.objects.filter(subtree_q(area.path, "area__path")).values_list(
+        "standard_address", "pk", "area_id"
+    )
+    return {addr: (pk, area_id) for addr, pk, area_id in rows}
+
+
+class _Reader:
+    """Turns sheet rows into Incoming rows, counting invalid rows and warnings."""
+
+    def __init__(self, report: ImportReport, dwellings: dict[str, tuple[int, int]]) -> None:
+        self.report = report
+        self.dwellings = dwellings
+
+    def error(self, row: sheets.Row, fieldname: str, code: str, message: str) -> None:
+        self.report.errors.append(
+            {"row": row.number, "field": fieldname, "code": code, "message": message}
+        )
+
+    def warn(self, row: int, fieldname: str, code: str, message: str) -> None:
+        self.report.warnings += 1
+        if len(self.report.warning_list) < 2000:
+            self.report.warning_list.append(
+                {"row": row, "field": fieldname, "code": code, "message": message}
+            )
+
+    def read(self, row: sheets.Row) -> Incoming | None:
+        v = row.values
+        name = normalize.clean_name(v.get("name", ""))
+        if not name:
+            self.error(row, "name", "name_missing", _("The name is empty."))
+            return None
+        item = Incoming(row=row.number, name=name)
+        raw_id = v.get("id_number", "").strip()
+        if raw_id:
+            try:
+                parsed = idcard.parse(raw_id)
+            except idcard.IdCardError as exc:
+                self.error(row, "id_number", str(exc.code), exc.message)
+                return None
+            item.id_number = parsed.number
+            item.id_kind = _ID_KINDS.get(parsed.kind, IdKind.RESIDENT)
+            item.birth_date = parsed.birth_date
+            item.gender = Gender.MALE if parsed.gender.value == "M" else Gender.FEMALE
+        raw_birth = v.get("birth_date", "").strip()
+        if raw_birth and item.birth_date is None:
+            try:
+                item.birth_date = normalize.parse_date(raw_birth)
+            except normalize.NormalizeError as exc:
+                self.error(row, "birth_date", exc.code, exc.message)
+                return None
+        raw_gender = v.get("gender", "").strip()
+        if raw_gender and item.gender == Gender.UNKNOWN:
+            try:
+                item.gender = Gender(normalize.gender(raw_gender).value)
+            except normalize.NormalizeError as exc:
+                self.warn(row.number, "gender", exc.code, exc.message)
+        raw_phone = v.get("phone", "").strip()
+        if raw_phone:
+            try:
+                item.phone = normalize.phones(raw_phone)[0]
+            except (normalize.NormalizeError, IndexError) as exc:
+                message = getattr(exc, "message", _("The phone number is not valid."))
+                self.warn(row.number, "phone", "phone_invalid", message)
+        item.ethnicity = normalize.clean_text(v.get("ethnicity", ""))[:20]
+        item.hukou_address = normalize.clean_text(v.get("hukou", ""))[:200]
+        item.political_status = normalize.clean_text(v.get("political_status", ""))[:20]
+        item.work = normalize.clean_text(v.get("work", ""))[:200]
+        item.relation_to_head = _RELATIONS.get(
+            normalize.clean_text(v.get("relation_to_head", "")), ""
+        )
+        raw_address = normalize.clean_text(v.get("address", ""))
+        if raw_address:
+            item.address_raw = raw_address[:255]
+            standard = addresses.parse(raw_address).standard_form()
+            hit = self.dwellings.get(standard)
+            if hit:
+                item.dwelling_id, item.area_id = hit
+            else:
+                self.warn(
+                    row.number,
+                    "address",
+                    "address_unresolved",
+                    _(
+                        "The address “%(address)s” is not in the standard address library yet; "
+                        "it is kept as written and queued for resolution."
+                    )
+                    % {"address": raw_address[:60]},
+                )
+        key = "|".join(
+            [
+                item.name,
+                item.id_number,
+                str(item.birth_date or ""),
+                item.phone,
+                item.address_raw,
+                item.ethnicity,
+                item.hukou_address,
+                item.political_status,
+                item.work,
+            ]
+        )
+        item.row_hash = hashlib.blake2b(key.encode("utf-8"), digest_size=16).hexdigest()
+        return item
+
+
+def _score(item: Incoming, person: Person, phone_blind: str) -> float:
+    score = 0.0
+    if item.name == person.name:
+        score += WEIGHTS["name"]
+    elif normalize.pinyin_full(item.name) == person.name_pinyin:
+        score += WEIGHTS["pinyin"]
+    else:
+        score += WEIGHTS["name_differs"]
+    if item.birth_date and person.birth_date:
+        if item.birth_date == person.birth_date:
+            score += WEIGHTS["birth_date"]
+        elif item.birth_date.year == person.birth_date.year:
+            score += WEIGHTS["birth_year"]
+        else:
+            score += WEIGHTS["birth_differs"]
+    if phone_blind and phone_blind == person.phone_blind:
+        score += WEIGHTS["phone"]
+    if item.dwelling_id and item.dwelling_id == person.dwelling_id:
+        score += WEIGHTS["dwelling"]
+    if Gender.UNKNOWN not in (item.gender, person.gender) and item.gender != person.gender:
+        score += WEIGHTS["gender_differs"]
+    return score
+
+
+@dataclass
+class _Plan:
+    new: list[Incoming] = field(default_factory=list)
+    matched: list[tuple[Incoming, Person]] = field(default_factory=list)
+    review: list[tuple[Incoming, Person, float]] = field(default_factory=list)
+    updates: dict[int, dict[str, Any]] = field(default_factory=dict)
+    conflicts: list[tuple[Person, str, Any]] = field(default_factory=list)
+
+
+def _chunks(items: list[Any], size: int = 900) -> Iterable[list[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _find_by_id(items: list[Incoming]) -> dict[str, Person]:
+    blinds = {pii.id_indexes(i.id_number)[0]: i.id_number for i in items if i.id_number}
+    found: dict[str, Person] = {}
+    for chunk in _chunks(list(blinds)):
+        for person in Person.objects.filter(id_blind__in=chunk):
+            found[blinds[person.id_blind]] = person
+    return found
+
+
+def _candidates(items: list[Incoming], district: Area) -> dict[str, list[Person]]:
+    """People of the district sharing a name's sound with rows that lack an ID."""
+    sounds = {normalize.pinyin_full(i.name) for i in items}
+    by_sound: dict[str, list[Person]] = defaultdict(list)
+    for chunk in _chunks(sorted(sounds)):
+        for person in Person.objects.filter(district=district, name_pinyin__in=chunk):
+            by_sound[person.name_pinyin].append(person)
+    return by_sound
+
+
+def _trust(source_code: str, trusts: dict[str, int]) -> int:
+    return trusts.get(source_code, BUILTIN_TRUST.get(source_code, 3))
+
+
+def _compare(
+    item: Incoming, person: Person, source: Source, plan: _Plan, trusts: dict[str, int]
+) -> None:
+    """Fill the person's empty fields; a different value from an equally trusted or more
+    trusted source than the one that set it becomes a conflict for a person to decide."""
+    fill: dict[str, Any] = {}
+    for name in FILLABLE:
+        incoming = getattr(item, name)
+        if incoming in (None, ""):
+            continue
+        current = getattr(person, name)
+        if current in (None, ""):
+            fill[name] = incoming
+        elif name in CONFLICTING and current != incoming:
+            setter = (person.provenance.get(name) or {}).get("source", "manual")
+            if source.trust >= _trust(setter, trusts):
+                plan.conflicts.append((person, name, incoming))
+    if item.dwelling_id and not person.dwelling_id:
+        fill["dwelling_id"] = item.dwelling_id
+    if item.address_raw and not person.address_raw:
+        fill["address_raw"] = item.address_raw
+    if fill:
+        plan.updates.setdefault(person.pk, {}).update(fill)
+
+
+def import_people(
+    *,
+    actor: Any,
+    path: str | Path,
+    source_name: str,
+    area: Area,
+    sheet: str | None = None,
+    mapping: dict[str, str] | None = None,
+    commit: bool = False,
+    progress: Callable[[int], None] | None = None,
+    max_bytes: int = sheets.DEFAULT_MAX_BYTES,
+) -> ImportReport:
+    """Read, match and report; with `commit`, write it all in one transaction."""
+    path = Path(path)
+    if area.level not in ("community", "grid", "estate"):
+        raise DomainError("import_bad_area", _("Import into a community, a grid or an estate."))
+    source = source_for(source_name)
+    report = ImportReport()
+    try:
+        table = sheets.open_table(
+            path, sheet=sheet, mapping=mapping or source.mapping or None, max_bytes=max_bytes
+        )
+    except sheets.SheetError as exc:
+        raise DomainError(f"import_{exc.code}", exc.message) from exc
+    with table:
+        if "name" not in table.columns:
+            raise DomainError(
+                "import_no_name_column",
+                _(
+                    "No column of this sheet holds names (姓名). "
+                    "Map the columns by hand: %(headers)s"
+                )
+                % {"headers": "、".join(h for h in table.headers if h)[:300]},
+            )
+        report.columns = {f: table.headers[i] for f, i in table.columns.items()}
+        report.unmapped = table.unmapped
+        for header in table.formula_columns:
+            report.warnings += 1
+            report.warning_list.append(
+                {
+                    "row": table.header_row,
+                    "field": header,
+                    "code": "formula",
+                    "message": _(
+                        "The column “%(col)s” holds formulas; their last computed values were read."
+                    )
+                    % {"col": header},
+                }
+            )
+        reader = _Reader(report, _dwelling_index(area))
+        items: list[Incoming] = []
+        seen: set[str] = set()
+        try:
+            for row in table.rows():
+                report.rows += 1
+                item = reader.read(row)
+                if item is None:
+                    report.invalid += 1
+                    report.rejected.append((row.number, row.cells, report.errors[-1]["message"]))
+                    continue
+                key = item.id_number or f"{item.name}|{item.birth_date}|{item.phone}"
+                if key in seen:
+                    report.duplicates_in_file += 1
+                    report.rejected.append(
+                        (row.number, row.cells, _("Same person as an earlier row of this file."))
+                    )
+                    continue
+                seen.add(key)
+                items.append(item)
+                if progress and report.rows % 5000 == 0:
+                    progress(report.rows)
+        except sheets.SheetError as exc:
+            raise DomainError(f"import_{exc.code}", exc.message) from exc
+        mapping_learnt = table.header_mapping()
+
+    already = (
+        set(
+            ImportedRow.objects.filter(
+                source=source, row_hash__in=[i.row_hash for i in items]
+            ).values_list("row_hash", flat=True)
+        )
+        if items
+        else set()
+    )
+    plan = _plan(items, already, source, area, report)
+    report.new, report.matched = len(plan.new), len(plan.matched)
+    report.review, report.conflicts = len(plan.review), len(plan.conflicts)
+    report.updated = len(plan.updates)
+    if commit:
+        _commit(
+            actor=actor,
+            path=path,
+            source=source,
+            area=area,
+            sheet=table.sheet,
+            plan=plan,
+            report=report,
+            items=items,
+            already=already,
+            mapping=mapping_learnt,
+        )
+    return report
+
+
+def _plan(
+    items: list[Incoming], already: set[str], source: Source, area: Area, report: ImportReport
+) -> _Plan:
+    plan = _Plan()
+    trusts = dict(Source.objects.values_list("code", "trust"))
+    with_id = [i for i in items if i.id_number]
+    without_id = [i for i in items if not i.id_number]
+    by_id = _find_by_id(with_id)
+    for item in with_id:
+        person = by_id.get(item.id_number)
+        if person is None:
+            plan.new.append(item)
+            continue
+        plan.matched.append((item, person))
+        if item.row_hash not in already:
+            _compare(item, person, source, plan, trusts)
+    by_sound = _candidates(without_id, district_of(area)) if without_id else {}
+    for item in without_id:
+        phone_blind = pii.phone_indexes(item.phone)[0] if item.phone else ""
+        scored = sorted(
+            (
+                (_score(item, p, phone_blind), p)
+                for p in by_sound.get(normalize.pinyin_full(item.name), [])
+            ),
+            key=lambda pair: -pair[0],
+        )
+        best_score, best = scored[0] if scored else (0.0, None)
+        if best is not None and best_score >= MATCH_AT:
+            plan.matched.append((item, best))
+            if item.row_hash not in already:
+                _compare(item, best, source, plan, trusts)
+        elif best is not None and best_score >= REVIEW_AT:
+            plan.review.append((item, best, best_score))
+        else:
+            plan.new.append(item)
+    return plan
+
+
+def _new_person(item: Incoming, area: Area, district: Area, source: Source, today: str) -> Person:
+    person = Person(
+        area_id=item.area_id or area.pk,
+        district=district,
+        name=item.name,
+        gender=item.gender,
+        birth_date=item.birth_date,
+        ethnicity=item.ethnicity,
+        id_kind=item.id_kind,
+        id_number=item.id_number,
+        phone=item.phone,
+        political_status=item.political_status,
+        work=item.work,
+        hukou_address=item.hukou_address,
+        address_raw=item.address_raw,
+        relation_to_head=item.relation_to_head,
+        dwelling_id=item.dwelling_id,
+    )
+    apply_indexes(person)
+    filled = [
+        k
+        for k in (
+            "name",
+            "id_number",
+            "birth_date",
+            "gender",
+            "phone",
+            "ethnicity",
+            "hukou_address",
+            "political_status",
+            "work",
+            "address_raw",
+        )
+        if getattr(person, k) not in (None, "", Gender.UNKNOWN)
+    ]
+    person.provenance = {k: {"source": source.code, "date": today} for k in filled}
+    return person
+
+
+@transaction.atomic
+def _commit(
+    *,
+    actor: Any,
+    path: Path,
+    source: Source,
+    area: Area,
+    sheet: str,
+    plan: _Plan,
+    report: ImportReport,
+    items: list[Incoming],
+    already: set[str],
+    mapping: dict[str, str],
+) -> None:
+    sha = _sha256(path)
+    if ImportBatch.objects.filter(
+        source=source, sha256=sha, status=ImportStatus.COMMITTED
+    ).exists():
+        # The same file again: nothing changes (by content); rows were matched above.
+        report.already_committed = True
+        report.new = report.updated = report.conflicts = report.review = 0
+        return
+    district = district_of(area)
+    today = timezone.localdate().isoformat()
+    batch = ImportBatch.objects.create(
+        source=source,
+        area=area,
+        file_name=path.name[:255],
+        sha256=sha,
+        sheet=sheet,
+        status=ImportStatus.COMMITTED,
+        progress=100,
+        mapping=mapping,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        committed_at=timezone.now(),
+    )
+    fresh = [i for i in plan.new if i.row_hash not in already]
+    created = Person.objects.bulk_create(
+        [_new_person(i, area, district, source, today) for i in fresh], batch_size=2000
+    )
+    report.new = len(created)
+    _apply_updates(plan.updates, source, today)
+    Conflict.objects.bulk_create(
+        [
+            Conflict(
+                person=p,
+                area_id=p.area_id,
+                batch=batch,
+                field=f,
+                incoming=str(v.isoformat() if isinstance(v, dt.date) else v),
+            )
+            for p, f, v in plan.conflicts
+        ],
+        batch_size=2000,
+    )
+    MatchReview.objects.bulk_create(
+        [
+            MatchReview(
+                batch=batch,
+                area_id=p.area_id,
+                row_number=i.row,
+                candidate=p,
+                score=s,
+                incoming=json.dumps(i.values(), ensure_ascii=False),
+            )
+            for i, p, s in plan.review
+        ],
+        batch_size=2000,
+    )
+    taken = [(i.row_hash, person.pk) for i, person in zip(fresh, created, strict=True)]
+    taken += [(i.row_hash, p.pk) for i, p in plan.matched if i.row_hash not in already]
+    ImportedRow.objects.bulk_create(
+        [ImportedRow(source=source, row_hash=h, batch=batch, person_id=pk) for h, pk in taken],
+        batch_size=5000,
+        ignore_conflicts=True,
+    )
+    source.mapping = mapping
+    source.save(update_fields=["mapping", "updated_at"])
+    report.committed, report.batch = True, batch.pk
+    batch.stats = {k: v for k, v in report.as_json().items() if isinstance(v, int | bool)}
+    batch.save(update_fields=["stats"])
+    audit.record(actor=actor, action="registry.imported", obj=batch, changes=batch.stats)
+
+
+def _apply_updates(updates: dict[int, dict[str, Any]], source: Source, today: str) -> None:
+    if not updates:
+        return
+    people = Person.objects.in_bulk(list(updates))
+    changed: list[Person] = []
+    for pk, fill in updates.items():
+        person = people[pk]
+        for key, value in fill.items():
+            setattr(person, key, value)
+        apply_indexes(person)
+        person.provenance = {
+            **person.provenance,
+            **{k.removesuffix("_id"): {"source": source.code, "date": today} for k in fill},
+        }
+        person.version += 1
+        changed.append(person)
+    fields = sorted(
+        {k for fill in updates.values() for k in fill}
+        | {"provenance", "version", "phone_blind", "phone_last4_blind", "updated_at"}
+    )
+    for person in changed:
+        person.updated_at = timezone.now()
+    Person.objects.bulk_update(changed, fields, batch_size=1000)
+
+
+def rejected_workbook(report: ImportReport, headers: list[str]) -> bytes:
+    """The refused rows with their original cells and a reason column, as xlsx."""
+    import io
+
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False})
+    sheet = book.add_worksheet(_("Rejected rows"))
+    text = book.add_format({"num_format": "@"})
+    sheet.write_row(0, 0, [_("Row"), _("Reason"), *headers])
+    for n, (row, cells, reason) in enumerate(report.rejected, start=1):
+        sheet.write_number(n, 0, row)
+        sheet.write_string(n, 1, reason)
+        for col, cell in enumerate(cells, start=2):
+            sheet.write_string(n, col, audit.csv_safe(cell), text)
+    book.close()
+    return buffer.getvalue()
