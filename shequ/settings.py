@@ -242,6 +242,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AreaKindEnum": "shequ.areas.models.Kind",
         "OrganisationKindEnum": "shequ.registry.states.OrganisationKind",
+        "PersonStatusEnum": "shequ.registry.states.PersonStatus",
+        "ImportStatusEnum": "shequ.registry.models.ImportStatus",
     },
 }
 

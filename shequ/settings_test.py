@@ -16,3 +16,4 @@ STORAGES = {
 }
 STATIC_ROOT = None  # type: ignore[assignment]  # tests serve static files through the finders, never a collected folder
 WHITENOISE_USE_FINDERS = True
+TASKS_IMMEDIATE = True  # background work runs inline so tests see its result

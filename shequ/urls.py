@@ -16,6 +16,7 @@ from shequ.registry.api.views import (
     AddressViewSet,
     BuildingViewSet,
     HouseholdViewSet,
+    ImportViewSet,
     OrganisationViewSet,
     PersonViewSet,
 )
@@ -28,6 +29,7 @@ router.register("addresses", AddressViewSet, basename="address")
 router.register("buildings", BuildingViewSet, basename="building")
 router.register("households", HouseholdViewSet, basename="household")
 router.register("organisations", OrganisationViewSet, basename="organisation")
+router.register("imports", ImportViewSet, basename="import")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),

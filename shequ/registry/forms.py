@@ -46,3 +46,21 @@ class PersonForm(forms.Form):
         for field in self.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs.setdefault("class", css)
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(label=_("Spreadsheet (.xlsx, .xls, .ods, .csv)"))
+    source = forms.CharField(label=_("From which department"), max_length=100)
+    area = forms.ModelChoiceField(label=_("Into which area"), queryset=Area.objects.none())
+    sheet = forms.CharField(label=_("Sheet (optional)"), max_length=100, required=False)
+
+    def __init__(self, *args: Any, areas: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if areas is not None:
+            area_field: Any = self.fields["area"]
+            area_field.queryset = areas.filter(
+                level__in=[Level.COMMUNITY, Level.GRID, Level.ESTATE]
+            )
+        for field in self.fields.values():
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            field.widget.attrs.setdefault("class", css)

@@ -355,6 +355,7 @@ def import_people(
     commit: bool = False,
     progress: Callable[[int], None] | None = None,
     max_bytes: int = sheets.DEFAULT_MAX_BYTES,
+    batch: ImportBatch | None = None,
 ) -> ImportReport:
     """Read, match and report; with `commit`, write it all in one transaction."""
     path = Path(path)
@@ -444,6 +445,7 @@ def import_people(
             items=items,
             already=already,
             mapping=mapping_learnt,
+            batch=batch,
         )
     return report
 
@@ -538,6 +540,7 @@ def _commit(
     items: list[Incoming],
     already: set[str],
     mapping: dict[str, str],
+    batch: ImportBatch | None = None,
 ) -> None:
     sha = _sha256(path)
     if ImportBatch.objects.filter(
@@ -549,18 +552,25 @@ def _commit(
         return
     district = district_of(area)
     today = timezone.localdate().isoformat()
-    batch = ImportBatch.objects.create(
-        source=source,
-        area=area,
-        file_name=path.name[:255],
-        sha256=sha,
-        sheet=sheet,
-        status=ImportStatus.COMMITTED,
-        progress=100,
-        mapping=mapping,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
-        committed_at=timezone.now(),
-    )
+    values = {
+        "source": source,
+        "area": area,
+        "sha256": sha,
+        "sheet": sheet,
+        "status": ImportStatus.COMMITTED,
+        "progress": 100,
+        "mapping": mapping,
+        "committed_at": timezone.now(),
+    }
+    if batch is None:
+        batch = ImportBatch.objects.create(
+            file_name=path.name[:255],
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            **values,
+        )
+    else:
+        ImportBatch.objects.filter(pk=batch.pk).update(**values)
+        batch.refresh_from_db()
     fresh = [i for i in plan.new if i.row_hash not in already]
     created = Person.objects.bulk_create(
         [_new_person(i, area, district, source, today) for i in fresh], batch_size=2000

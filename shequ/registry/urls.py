@@ -1,6 +1,6 @@
 from django.urls import path
 
-from shequ.registry import views
+from shequ.registry import views, views_imports
 
 app_name = "registry"
 urlpatterns = [
@@ -11,4 +11,14 @@ urlpatterns = [
     path("people/<str:person_id>/unmask/", views.person_unmask, name="person_unmask"),
     path("buildings/<str:building_id>/", views.building_detail, name="building"),
     path("households/<str:household_id>/", views.household_detail, name="household"),
+    path("imports/", views_imports.import_index, name="imports"),
+    path("imports/<str:batch_id>/", views_imports.import_detail, name="import"),
+    path("imports/<str:batch_id>/action/", views_imports.import_action, name="import_action"),
+    path(
+        "imports/<str:batch_id>/rejected.xlsx",
+        views_imports.import_rejected,
+        name="import_rejected",
+    ),
+    path("queues/", views_imports.queue_index, name="queues"),
+    path("queues/<str:kind>/<str:item_id>/", views_imports.queue_decide, name="queue_decide"),
 ]

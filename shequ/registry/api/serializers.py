@@ -5,7 +5,15 @@ from typing import Any
 from rest_framework import serializers
 
 from shequ.registry import pii
-from shequ.registry.models import Building, Dwelling, Household, Organisation, Person, PersonTag
+from shequ.registry.models import (
+    Building,
+    Dwelling,
+    Household,
+    ImportBatch,
+    Organisation,
+    Person,
+    PersonTag,
+)
 from shequ.registry.states import Gender, Relation, ResidenceType
 
 
@@ -142,3 +150,32 @@ class OrganisationSerializer(serializers.ModelSerializer):
 
     def get_phone(self, org: Organisation) -> str:
         return pii.mask_phone(org.phone)
+
+
+class ImportBatchSerializer(serializers.ModelSerializer):
+    area: Any = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    source: Any = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = ImportBatch
+        fields = [
+            "id",
+            "file_name",
+            "source",
+            "area",
+            "sheet",
+            "status",
+            "progress",
+            "stats",
+            "message",
+            "created_at",
+            "committed_at",
+        ]
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    source = serializers.CharField(max_length=100)  # type: ignore[assignment]
+    area = serializers.CharField(max_length=32)
+    sheet = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    commit = serializers.BooleanField(default=False)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -20,6 +23,8 @@ from shequ.registry.api.serializers import (
     BuildingSerializer,
     DwellingSerializer,
     HouseholdSerializer,
+    ImportBatchSerializer,
+    ImportUploadSerializer,
     OrganisationSerializer,
     PersonDetailSerializer,
     PersonSerializer,
@@ -27,7 +32,15 @@ from shequ.registry.api.serializers import (
     UnmaskSerializer,
 )
 from shequ.registry.filters import PersonFilter
-from shequ.registry.models import Building, Dwelling, Household, Organisation, Person
+from shequ.registry.imports import import_people
+from shequ.registry.models import (
+    Building,
+    Dwelling,
+    Household,
+    ImportBatch,
+    Organisation,
+    Person,
+)
 
 
 class PersonViewSet(
@@ -166,3 +179,43 @@ class OrganisationViewSet(_ScopedReadOnly):
     model = Organisation
     serializer_class = OrganisationSerializer
     filterset_fields = ["kind"]
+
+
+class ImportViewSet(_ScopedReadOnly):
+    """Imports of department lists. POST a file (multipart) to check it, or with `commit=true`
+    to write it; the answer is the import report (`rows, new, matched, …, errors`)."""
+
+    permission_classes = [HasPerm.of("registry.import")]
+    model = ImportBatch
+    related = ("area", "source")
+    serializer_class = ImportBatchSerializer
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={"multipart/form-data": ImportUploadSerializer},
+        responses={200: inline_serializer("ImportReport", {"rows": serializers.IntegerField()})},
+    )
+    def create(self, request: Request) -> Response:
+        data = ImportUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            area = access_area(request.user, data.validated_data["area"])
+        except NotFound as exc:
+            raise serializers.ValidationError({"area": [exc.message]}) from exc
+        upload = data.validated_data["file"]
+        suffix = Path(upload.name or "").suffix.lower() or ".xlsx"
+        with tempfile.NamedTemporaryFile(suffix=suffix) as tmp:
+            for chunk in upload.chunks():
+                tmp.write(chunk)
+            tmp.flush()
+            report = import_people(
+                actor=request.user,
+                path=tmp.name,
+                source_name=data.validated_data["source"],
+                area=area,
+                sheet=data.validated_data.get("sheet") or None,
+                commit=data.validated_data["commit"],
+            )
+        body = report.as_json()
+        body["file_name"] = upload.name
+        return Response(body, status=status.HTTP_201_CREATED if report.committed else 200)
