@@ -1,10 +1,13 @@
 """Test settings: the real settings with speed knobs only."""
 
 import os
+import tempfile
 
 os.environ.setdefault("SHEQU_SECRET_KEY", "test-secret-key-for-the-test-suite-only-0123456789")
 os.environ.setdefault("SHEQU_FIELD_KEY", "dGVzdC1maWVsZC1rZXktZm9yLXRlc3RzLW9ubHktMDE=")
 os.environ.setdefault("SHEQU_HTTPS", "0")
+# Uploads, exports and demo files written by tests go to a scratch folder, never var/.
+os.environ.setdefault("SHEQU_VAR_DIR", tempfile.mkdtemp(prefix="shequ-test-"))
 
 from shequ.settings import *  # noqa: F403
 from shequ.settings import STORAGES

@@ -27,7 +27,9 @@ NAV: list[NavItem] = [
     NavItem(_("Home"), "home", "home", None, "/"),
     NavItem(_("Areas & grids"), "areas:index", "map-2", "areas.browse", "/areas/"),
     NavItem(_("People"), "registry:people", "users", "registry.view", "/registry/people/"),
-    NavItem(_("Imports"), "registry:imports", "file-import", "registry.import", "/registry/imports/"),
+    NavItem(
+        _("Imports"), "registry:imports", "file-import", "registry.import", "/registry/imports/"
+    ),
     NavItem(_("To review"), "registry:queues", "list-check", "registry.edit", "/registry/queues/"),
     NavItem(_("Audit log"), "audit:list", "shield-check", "audit.view", "/audit/"),
     NavItem(_("API"), "api-docs", "api", "areas.browse", "/api/"),

@@ -31,6 +31,12 @@ def derive_key(master: str, purpose: str) -> bytes:
 
 
 @lru_cache(maxsize=8)
+def _cipher(master: str) -> AESGCM:
+    """One cipher object per key: building it is most of a small value's decryption time."""
+    return AESGCM(derive_key(master, "field-encryption"))
+
+
+@lru_cache(maxsize=8)
 def key_id(master: str) -> str:
     return derive_key(master, "key-id").hex()[:8]
 
@@ -38,9 +44,7 @@ def key_id(master: str) -> str:
 def encrypt(plaintext: str, *, master: str | None = None) -> str:
     master = master or settings.FIELD_KEY
     nonce = os.urandom(12)
-    sealed = AESGCM(derive_key(master, "field-encryption")).encrypt(
-        nonce, plaintext.encode("utf-8"), None
-    )
+    sealed = _cipher(master).encrypt(nonce, plaintext.encode("utf-8"), None)
     return f"{PREFIX}{key_id(master)}:" + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
 
 
@@ -52,11 +56,7 @@ def decrypt(token: str, *, master: str | None = None) -> str:
     if kid != key_id(master):
         raise ValueError(f"sealed with key {kid}, not the current key {key_id(master)}")
     raw = base64.urlsafe_b64decode(body)
-    return (
-        AESGCM(derive_key(master, "field-encryption"))
-        .decrypt(raw[:12], raw[12:], None)
-        .decode("utf-8")
-    )
+    return _cipher(master).decrypt(raw[:12], raw[12:], None).decode("utf-8")
 
 
 def blind_index(value: str, *, purpose: str, master: str | None = None) -> str:
@@ -69,10 +69,16 @@ class EncryptedTextField(models.TextField):
     """Stores text encrypted at rest; Python code sees plaintext."""
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
-        return None if value is None or value == "" else decrypt(value)
+        return value if value is None or value == "" else decrypt(value)
 
     def get_prep_value(self, value: Any) -> Any:
         value = super().get_prep_value(value)
         if value is None or value == "":
             return value
+        if isinstance(value, Sealed):
+            return str(value)  # sealed already (key rotation writes ciphertext it made itself)
         return encrypt(str(value))
+
+
+class Sealed(str):
+    """Ciphertext that an EncryptedTextField stores as it is."""

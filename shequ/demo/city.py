@@ -280,14 +280,17 @@ def _staff(rng: random.Random, grids: list[Area], named: dict[str, Area]) -> lis
 
 
 def reset() -> None:
-    """Remove what the demo created: its district's subtree and the accounts that work in it."""
+    """Remove what the demo created: its registry rows, its district's subtree and the accounts
+    that work in it."""
     from shequ.accounts.models import Membership
     from shequ.accounts.scoping import subtree_q
+    from shequ.demo import people
 
     district = Area.objects.filter(code=DISTRICT_CODE).first()
     if district is None:
         return
     with transaction.atomic():
+        people.remove(DISTRICT_CODE)  # registry rows protect their areas: they go first
         inside = Membership.objects.filter(subtree_q(district.path, "area__path"))
         users = set(inside.values_list("user_id", flat=True))
         inside.delete()

@@ -26,15 +26,21 @@ def mask_phone(phone: str) -> str:
     return "*" * max(len(phone) - 4, 0) + phone[-4:]
 
 
-def id_indexes(number: str) -> tuple[str, str]:
+def id_indexes(number: str, *, master: str | None = None) -> tuple[str, str]:
     """Blind indexes of the whole ID number and of its last four characters."""
     if not number:
         return "", ""
-    return blind_index(number, purpose="id"), blind_index(number[-4:], purpose="id-last4")
+    return (
+        blind_index(number, purpose="id", master=master),
+        blind_index(number[-4:], purpose="id-last4", master=master),
+    )
 
 
-def phone_indexes(phone: str) -> tuple[str, str]:
+def phone_indexes(phone: str, *, master: str | None = None) -> tuple[str, str]:
     if not phone:
         return "", ""
     digits = phone.split("-")[0] if phone.startswith("1") else phone.replace("-", "")
-    return blind_index(digits, purpose="phone"), blind_index(digits[-4:], purpose="phone-last4")
+    return (
+        blind_index(digits, purpose="phone", master=master),
+        blind_index(digits[-4:], purpose="phone-last4", master=master),
+    )

@@ -37,7 +37,7 @@ DOCUMENTED = [
 
 def _demo(*args: str) -> str:
     out = io.StringIO()
-    call_command("demo", *args, stdout=out)
+    call_command("demo", "--residents", "200", *args, stdout=out)
     return out.getvalue()
 
 
