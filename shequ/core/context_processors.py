@@ -31,6 +31,9 @@ NAV: list[NavItem] = [
         _("Imports"), "registry:imports", "file-import", "registry.import", "/registry/imports/"
     ),
     NavItem(_("To review"), "registry:queues", "list-check", "registry.edit", "/registry/queues/"),
+    NavItem(
+        _("Exports"), "registry:exports", "file-export", "registry.export", "/registry/exports/"
+    ),
     NavItem(_("Audit log"), "audit:list", "shield-check", "audit.view", "/audit/"),
     NavItem(_("API"), "api-docs", "api", "areas.browse", "/api/"),
 ]

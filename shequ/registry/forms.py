@@ -64,3 +64,24 @@ class ImportUploadForm(forms.Form):
         for field in self.fields.values():
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             field.widget.attrs.setdefault("class", css)
+
+
+class ExportForm(forms.Form):
+    template = forms.ChoiceField(label=_("Template"), choices=[])
+    area = forms.ModelChoiceField(label=_("Area"), queryset=Area.objects.none())
+    unmasked = forms.BooleanField(label=_("Full ID and phone numbers"), required=False)
+    reason = forms.CharField(label=_("Reason (for full numbers)"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, areas: Any = None, templates: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        template_field: Any = self.fields["template"]
+        template_field.choices = [(name, name) for name in templates]
+        if areas is not None:
+            area_field: Any = self.fields["area"]
+            area_field.queryset = areas
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.CheckboxInput):
+                field.widget.attrs.setdefault("class", "form-check-input")
+            else:
+                css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+                field.widget.attrs.setdefault("class", css)

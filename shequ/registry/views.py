@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -11,7 +14,7 @@ from django.utils.translation import gettext as _
 from shequ.areas.models import Area
 from shequ.core.errors import DomainError
 from shequ.core.views import permission_denied, render_page, require_perm
-from shequ.registry import selectors, services
+from shequ.registry import exports, selectors, services
 from shequ.registry.access import (
     access_building,
     access_household,
@@ -20,7 +23,7 @@ from shequ.registry.access import (
     can_unmask,
 )
 from shequ.registry.filters import PersonFilter
-from shequ.registry.forms import PersonForm, UnmaskForm
+from shequ.registry.forms import ExportForm, PersonForm, UnmaskForm
 from shequ.registry.pii import mask_id, mask_phone
 
 
@@ -155,3 +158,47 @@ def household_detail(request: HttpRequest, household_id: str) -> HttpResponse:
     household = access_household(request.user, household_id)
     context = {"household": household, "members": selectors.household_members(household)}
     return render(request, "registry/household_detail.html", context)
+
+
+def _download(result: Any) -> HttpResponse:
+    response = HttpResponse(
+        result.content,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(result.filename)}"
+    return response
+
+
+@require_perm("registry.export")
+def export_index(request: HttpRequest) -> HttpResponse:
+    """Department rosters out of the register: pick a template and an area, get a workbook."""
+    areas = Area.objects.visible_to(request.user).order_by("path")
+    form = ExportForm(request.POST or None, areas=areas, templates=list(exports.TEMPLATES))
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = exports.people_export(
+                actor=request.user,
+                template=form.cleaned_data["template"],
+                area=form.cleaned_data["area"],
+                unmasked=form.cleaned_data["unmasked"],
+                reason=form.cleaned_data["reason"],
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            return _download(result)
+    return render(request, "registry/export.html", {"form": form})
+
+
+@require_perm("registry.export")
+def building_export(request: HttpRequest, building_id: str) -> HttpResponse:
+    """The walk-list of one building (楼栋住户表) for the grid worker."""
+    building = access_building(request.user, building_id)
+    try:
+        result = exports.people_export(
+            actor=request.user, template="楼栋住户表", area=None, building=building
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("registry:building", building_id=building.pk)
+    return _download(result)

@@ -62,6 +62,8 @@ def import_detail(request: HttpRequest, batch_id: str) -> HttpResponse:
     columns = batch.stats.get("columns", {})
     mapped = {header: fieldname for fieldname, header in columns.items()}
     headers = list(columns.values()) + batch.stats.get("unmapped", [])
+    for error in batch.stats.get("errors", []):
+        error["label"] = FIELD_LABELS.get(error.get("field", ""), error.get("field", ""))
     context = {
         "batch": batch,
         "running": running,
