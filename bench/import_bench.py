@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import importlib
 import json
 import os
 import random
@@ -71,6 +72,13 @@ MiB = 1024 * 1024
 
 
 def rss_peak_mib() -> float:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited over fork)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -83,6 +91,8 @@ def loadavg() -> str:
 
 
 def child_read(path: str) -> dict[str, Any]:
+    import python_calamine
+
     base = rss_peak_mib()
     started = time.perf_counter()
     rows = 0
@@ -91,8 +101,6 @@ def child_read(path: str) -> dict[str, Any]:
             for _record in csv.reader(fh):
                 rows += 1
     else:
-        import python_calamine
-
         wb = python_calamine.CalamineWorkbook.from_path(path)
         sheet = wb.get_sheet_by_index(0)
         for _row in sheet.iter_rows():
@@ -100,7 +108,7 @@ def child_read(path: str) -> dict[str, Any]:
     return {"seconds": time.perf_counter() - started, "rows": rows, "base_mib": base}
 
 
-def child_import(path: str, source: str) -> dict[str, Any]:
+def child_import(path: str, source: str, profile: str) -> dict[str, Any]:
     import django
 
     django.setup()
@@ -111,9 +119,16 @@ def child_import(path: str, source: str) -> dict[str, Any]:
     base = rss_peak_mib()
     actor = User.objects.get(username=ACTOR)
     area = Area.objects.get(code=IMPORT_AREA)
+    profiler: Any = None
+    if profile:  # pyinstrument is not a project dependency: pip install it to profile
+        profiler = importlib.import_module("pyinstrument").Profiler(interval=0.005)
+        profiler.start()
     started = time.perf_counter()
     report = import_people(actor=actor, path=path, source_name=source, area=area, commit=True)
     seconds = time.perf_counter() - started
+    if profiler is not None:
+        profiler.stop()
+        Path(profile).write_text(profiler.output_text(unicode=True, show_all=False))
     counts = {k: v for k, v in report.as_json().items() if isinstance(v, int | bool)}
     return {"seconds": seconds, "counts": counts, "base_mib": base}
 
@@ -454,12 +469,15 @@ def main() -> int:
     parser.add_argument("--child", choices=["read", "import"], help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     parser.add_argument("--source", default="民政局", help=argparse.SUPPRESS)
+    parser.add_argument("--profile", default="", help="write a pyinstrument profile of the import")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shequ.settings_test")
     if args.child:
         assert args.file
         result = (
-            child_read(args.file) if args.child == "read" else child_import(args.file, args.source)
+            child_read(args.file)
+            if args.child == "read"
+            else child_import(args.file, args.source, args.profile)
         )
         result["peak_mib"] = rss_peak_mib()
         print(json.dumps(result, ensure_ascii=False))
@@ -524,7 +542,8 @@ def _run(
         f"{read['rows']:,} rows, peak RSS {read['peak_mib']:.0f} MiB"
     )
     load_before = loadavg()
-    done = run_child(["--child", "import", "--file", str(path), "--source", "民政局"], env)
+    child = ["--child", "import", "--file", str(path), "--source", "民政局"]
+    done = run_child([*child, "--profile", args.profile] if args.profile else child, env)
     counts = done["counts"]
     print(f"load average before/after the import: {load_before} / {loadavg()}")
     print(

@@ -11,7 +11,7 @@ from django.utils import timezone
 from shequ.lib import idcard
 from shequ.registry import pii
 from shequ.registry.access import can_see_sensitive
-from shequ.registry.models import Building, Dwelling, Household, Person, PersonTag
+from shequ.registry.models import Building, Dwelling, Household, Person, PersonTag, Source
 
 _ASCII_LETTERS = re.compile(r"^[a-zA-Z]+$")
 _DIGITS = re.compile(r"^[0-9]+[xX]?$")
@@ -86,6 +86,20 @@ def building_dwellings(building: Building) -> list[Dwelling]:
 
 def building_list(*, visible_to: Any) -> QuerySet[Building]:
     return Building.objects.visible_to(visible_to).select_related("area").order_by("code")
+
+
+def provenance_rows(person: Person) -> list[tuple[str, str, str]]:
+    """(field label, source, date) for each field whose origin is recorded."""
+    sources = dict(Source.objects.values_list("code", "name"))
+    rows = []
+    for name, origin in person.provenance.items():
+        try:
+            label = str(Person._meta.get_field(name).verbose_name)
+        except Exception:  # a field recorded by an older version of the register
+            label = name
+        code = str(origin.get("source", ""))
+        rows.append((label, sources.get(code, code), str(origin.get("date", ""))))
+    return rows
 
 
 def person_history(person: Person, limit: int = 50) -> list[Any]:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from shequ.areas.models import Area, Level
 from shequ.core import audit
 from shequ.core.errors import DomainError
+from shequ.lib import address as addresses
 from shequ.lib import idcard, normalize
 from shequ.registry import pii
 from shequ.registry.errors import RegistryError
@@ -284,9 +285,13 @@ def tag_end(*, actor: Any, person_tag: PersonTag, valid_to: dt.date) -> PersonTa
 
 
 def standard_building_address(*, road: str, road_number: str, estate: str, name: str) -> str:
-    """`XX路12号` + `XX小区` + `3栋` — the readable standard form."""
+    """`XX路12号XX小区3栋` — the key of the standard address library.
+
+    It goes through the same address grammar as every imported address (3幢, 3号楼 and 三栋
+    all become 3栋), so an address typed in a department's list finds this building.
+    """
     number = f"{road_number}号" if road_number and not road_number.endswith("号") else road_number
-    return f"{road}{number}{estate}{name}"
+    return addresses.parse(f"{road}{number}{estate}{name}").standard_form()
 
 
 @transaction.atomic
@@ -332,7 +337,7 @@ def building_create(
 def standard_dwelling_address(building: Building, unit: str, room: str) -> str:
     unit_part = f"{unit}单元" if unit and not unit.endswith("单元") else unit
     room_part = f"{room}室" if room and not room.endswith("室") else room
-    return f"{building.standard_address}{unit_part}{room_part}"
+    return addresses.parse(f"{building.standard_address}{unit_part}{room_part}").standard_form()
 
 
 @transaction.atomic

@@ -52,6 +52,7 @@ def person_detail(request: HttpRequest, person_id: str) -> HttpResponse:
         "tags": selectors.tags_of(person, viewer=request.user),
         "members": selectors.household_members(person.household) if person.household else [],
         "history": selectors.person_history(person),
+        "provenance": selectors.provenance_rows(person),
         "can_unmask": can_unmask(request.user),
         "can_edit": can_edit_person(request.user),
         "unmask_form": UnmaskForm(),
