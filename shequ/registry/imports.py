@@ -226,12 +226,12 @@ class _Reader:
         raw_address = normalize.clean_text(v.get("address", ""))
         if raw_address:
             item.address_raw = raw_address[:255]
-            parsed = addresses.parse(raw_address)
-            standard = parsed.standard_form()
+            place = addresses.parse(raw_address)
+            standard = place.standard_form()
             # A village's houses are addressed under the village's name (桃源村王家坞12号),
             # which the grammar reads as the administrative prefix: try it both ways.
             hit = self.dwellings.get(standard) or self.dwellings.get(
-                f"{parsed.admin.community}{standard}"
+                f"{place.admin.community}{standard}"
             )
             if hit:
                 item.dwelling_id, item.area_id = hit

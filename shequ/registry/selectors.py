@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -94,8 +95,8 @@ def provenance_rows(person: Person) -> list[tuple[str, str, str]]:
     rows = []
     for name, origin in person.provenance.items():
         try:
-            label = str(Person._meta.get_field(name).verbose_name)
-        except Exception:  # a field recorded by an older version of the register
+            label = str(getattr(Person._meta.get_field(name), "verbose_name", name))
+        except FieldDoesNotExist:  # a field recorded by an older version of the register
             label = name
         code = str(origin.get("source", ""))
         rows.append((label, sources.get(code, code), str(origin.get("date", ""))))
