@@ -251,6 +251,7 @@ def build_rows(
     rows: list[Row] = []
     used: set[int] = set()
     lookalike_of = {orig.pk: twin for orig, twin in pairs}
+    # Each look-alike pair serves one row only (a second row would be a repeat in the file).
     twins = [(o, t) for o, t in pairs if t.dwelling_id == o.dwelling_id]
     namesakes = [(o, t) for o, t in pairs if t.dwelling_id != o.dwelling_id]
 
@@ -303,19 +304,22 @@ def _row(
         like = pick(local) if case != "new person" else None
         p = c.new_person(like)
         return Row(c.cells(p, number=ident(p), address=""), None, case, has_id)
+    if case in ("twin", "unregistered twin", "has a namesake"):
+        pool = namesakes if case == "has a namesake" else twins
+        if not pool:  # all used: an ordinary row instead
+            return _row("exact", has_id, c, pick, local, other, twins, namesakes, idcard)
+        orig, twin = pool.pop()
     if case == "unregistered twin":
-        orig, _ = rng.choice(twins)
         assert orig.birth_date
         name = orig.name
-        while name == orig.name or c.pinyin(name)[:3] == c.pinyin(orig.name)[:3]:
+        taken = {c.pinyin(orig.name[1:]), c.pinyin(twin.name[1:])}
+        while c.pinyin(name[1:]) in taken:
             name = orig.name[0] + c.gen.given(orig.gender, orig.birth_date.year)
         return Row(c.cells(orig, name=name, number=""), None, case, has_id)
     if case == "twin":
-        orig, twin = rng.choice(twins)
         p = twin if rng.random() < 0.5 else orig
         return Row(c.cells(p, number=ident(p)), p.pk, case, has_id)
     if case == "has a namesake":
-        orig, _ = rng.choice(namesakes)
         return Row(c.cells(orig), orig.pk, case, has_id)
     p = pick(other if case == "moved" else local)
     number = ident(p)
@@ -408,7 +412,7 @@ def run(args: argparse.Namespace, tmp: Path, call_command: Any) -> int:
     rng = random.Random(args.seed)
     area = Area.objects.get(code=IMPORT_AREA)
     local, other = registered(area.path)
-    pairs = plant_lookalikes(local, rng, max(50, args.rows // 20))
+    pairs = plant_lookalikes(local, rng, max(50, args.rows // 3))
     rows = build_rows(local, other, pairs, args.rows, rng)
     print(
         f"register: {len(local) + len(other) + 2 * len(pairs):,} people "

@@ -66,8 +66,10 @@ def tags_of(person: Person, *, viewer: Any) -> list[PersonTag]:
 
 def active_tags_prefetch(viewer: Any) -> Prefetch:
     today = timezone.localdate()
-    qs = PersonTag.objects.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today)).select_related(
-        "tag"
+    qs = (
+        PersonTag.objects.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+        .select_related("tag")
+        .order_by("tag__name", "pk")  # the same order on every database
     )
     if not can_see_sensitive(viewer):
         qs = qs.filter(tag__sensitive=False)
