@@ -113,6 +113,15 @@ def registered(community_path: str) -> tuple[list[Reg], list[Reg]]:
     return local, other
 
 
+def taken_ids() -> Any:
+    """Is this ID number registered already? (Generated people must really be new.)"""
+    from shequ.registry import pii
+    from shequ.registry.models import Person
+
+    blinds = set(Person.objects.values_list("id_blind", flat=True))
+    return lambda number: pii.id_indexes(number)[0] in blinds
+
+
 def plant_lookalikes(local: list[Reg], rng: random.Random, count: int) -> list[tuple[Reg, Reg]]:
     """Register, for `count` local people, a second person with the same name and birthday
     (a different ID, phone and home) and, for as many, a twin (same birthday, surname, home
@@ -125,7 +134,7 @@ def plant_lookalikes(local: list[Reg], rng: random.Random, count: int) -> list[t
 
     district = Area.objects.get(code=city.DISTRICT_CODE).pk
 
-    gen = Generator(random.Random(rng.random()), today=reference_date(), taken=lambda _n: False)
+    gen = Generator(random.Random(rng.random()), today=reference_date(), taken=taken_ids())
     pairs: list[tuple[Reg, Reg]] = []
     people: list[Person] = []
     chosen = rng.sample([r for r in local if r.dwelling_id], count * 2)
@@ -179,9 +188,7 @@ class Cases:
 
         self.rng = rng
         self.homophones = homophones
-        self.gen = Generator(
-            random.Random(rng.random()), today=reference_date(), taken=lambda _n: False
-        )
+        self.gen = Generator(random.Random(rng.random()), today=reference_date(), taken=taken_ids())
         self.pinyin = normalize.pinyin_full
 
     def cells(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,18 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("SHEQU_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """A file database, not SQLite's shared in-memory one: the live server thread may still be
+    answering the page's last requests while a test's data is flushed, and a file database in
+    WAL mode waits for it (busy timeout) where the shared cache fails with 'table is locked'."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if str(db["ENGINE"]).endswith("sqlite3"):
+        db.setdefault("TEST", {})["NAME"] = str(Path(tempfile.mkdtemp()) / "e2e.sqlite3")
 
 
 @pytest.fixture(scope="session")
@@ -53,6 +66,8 @@ def page(browser: Any) -> Iterator[Any]:
     )
     page.js_errors = errors
     yield page
+    # Let the page's own requests (maps, charts, htmx) finish before the data is flushed.
+    page.wait_for_load_state("networkidle")
     context.close()
 
 

@@ -67,6 +67,7 @@ def test_grid_worker_on_a_phone_sees_only_their_grid(
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1
     page.screenshot(path=str(artifacts / "grid_worker_phone.png"), full_page=True)
+    page.wait_for_load_state("networkidle")
     context.close()
 
 
