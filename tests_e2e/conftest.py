@@ -25,7 +25,7 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
     WAL mode waits for it (busy timeout) where the shared cache fails with 'table is locked'."""
     from django.conf import settings
 
-    db = settings.DATABASES["default"]
+    db: dict[str, Any] = settings.DATABASES["default"]
     if str(db["ENGINE"]).endswith("sqlite3"):
         db.setdefault("TEST", {})["NAME"] = str(Path(tempfile.mkdtemp()) / "e2e.sqlite3")
 
