@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,6 +31,7 @@ from shequ.lib import address as addresses
 from shequ.lib import idcard, normalize, sheets
 from shequ.registry import pii
 from shequ.registry.models import (
+    Building,
     Conflict,
     Dwelling,
     ImportBatch,
@@ -40,7 +41,7 @@ from shequ.registry.models import (
     Person,
     Source,
 )
-from shequ.registry.services import apply_indexes, district_of
+from shequ.registry.services import apply_indexes, district_of, standard_dwelling_address
 from shequ.registry.states import Gender, IdKind, Relation
 
 # Scores of the comparison for rows without a usable ID (log2-odds style weights).
@@ -87,6 +88,7 @@ class ImportReport:
     invalid: int = 0
     duplicates_in_file: int = 0
     warnings: int = 0
+    addresses_created: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
     warning_list: list[dict[str, Any]] = field(default_factory=list)
     committed: bool = False
@@ -125,6 +127,7 @@ class Incoming:
     address_raw: str = ""
     dwelling_id: int | None = None
     area_id: int | None = None
+    new_dwelling: str = ""  # standard address of a room to register at commit
     row_hash: str = ""
 
     def values(self) -> dict[str, Any]:
@@ -159,12 +162,60 @@ def _dwelling_index(area: Area) -> dict[str, tuple[int, int]]:
     return {addr: (pk, area_id) for addr, pk, area_id in rows}
 
 
+def _building_index(area: Area) -> dict[str, Building]:
+    """Standard address → building, for every building under the import's area."""
+    buildings = Building.objects.filter(subtree_q(area.path, "area__path")).select_related(
+        "area", "district"
+    )
+    return {b.standard_address: b for b in buildings}
+
+
+@dataclass
+class NewDwelling:
+    """A room in a registered building that the register does not know yet."""
+
+    building: Building
+    unit: str
+    room: str
+    standard_address: str
+    pk: int | None = None
+
+
 class _Reader:
     """Turns sheet rows into Incoming rows, counting invalid rows and warnings."""
 
-    def __init__(self, report: ImportReport, dwellings: dict[str, tuple[int, int]]) -> None:
+    def __init__(
+        self,
+        report: ImportReport,
+        dwellings: dict[str, tuple[int, int]],
+        buildings: dict[str, Building],
+    ) -> None:
         self.report = report
         self.dwellings = dwellings
+        self.buildings = buildings
+        # Standard address → the dwelling to create at commit (shared by a household's rows).
+        self.new_dwellings: dict[str, NewDwelling] = {}
+
+    def _new_dwelling(self, place: addresses.Address) -> NewDwelling | None:
+        """A room of a building the register knows becomes a standard address of its own."""
+        if not place.room or not place.building:
+            return None
+        building_key = addresses.Address(
+            raw="",
+            road=place.road,
+            road_number=place.road_number,
+            estate=place.estate,
+            building=place.building,
+        ).standard_form()
+        building = self.buildings.get(building_key) or self.buildings.get(
+            f"{place.admin.community}{building_key}"
+        )
+        if building is None:
+            return None
+        standard = standard_dwelling_address(building, place.unit, place.room)
+        return self.new_dwellings.setdefault(
+            standard, NewDwelling(building, place.unit, place.room, standard)
+        )
 
     def error(self, row: sheets.Row, fieldname: str, code: str, message: str) -> None:
         self.report.errors.append(
@@ -233,8 +284,12 @@ class _Reader:
             hit = self.dwellings.get(standard) or self.dwellings.get(
                 f"{place.admin.community}{standard}"
             )
+            new = None if hit else self._new_dwelling(place)
             if hit:
                 item.dwelling_id, item.area_id = hit
+            elif new is not None:
+                item.new_dwelling = new.standard_address
+                item.area_id = new.building.area_id
             else:
                 self.warn(
                     row.number,
@@ -294,6 +349,7 @@ class _Plan:
     review: list[tuple[Incoming, Person, float]] = field(default_factory=list)
     updates: dict[int, dict[str, Any]] = field(default_factory=dict)
     conflicts: list[tuple[Person, str, Any]] = field(default_factory=list)
+    new_dwellings: dict[str, NewDwelling] = field(default_factory=dict)
 
 
 def _chunks(items: list[Any], size: int = 900) -> Iterable[list[Any]]:
@@ -399,7 +455,7 @@ def import_people(
                     % {"col": header},
                 }
             )
-        reader = _Reader(report, _dwelling_index(area))
+        reader = _Reader(report, _dwelling_index(area), _building_index(area))
         items: list[Incoming] = []
         seen: set[str] = set()
         try:
@@ -434,7 +490,9 @@ def import_people(
         if items
         else set()
     )
+    report.addresses_created = len(reader.new_dwellings)
     plan = _plan(items, already, source, area, report)
+    plan.new_dwellings = reader.new_dwellings
     report.new, report.matched = len(plan.new), len(plan.matched)
     report.review, report.conflicts = len(plan.review), len(plan.conflicts)
     report.updated = len(plan.updates)
@@ -576,12 +634,13 @@ def _commit(
     else:
         ImportBatch.objects.filter(pk=batch.pk).update(**values)
         batch.refresh_from_db()
+    _create_dwellings(plan, items)
     fresh = [i for i in plan.new if i.row_hash not in already]
     created = Person.objects.bulk_create(
         [_new_person(i, area, district, source, today) for i in fresh], batch_size=2000
     )
     report.new = len(created)
-    _apply_updates(plan.updates, source, today)
+    _apply_updates(plan.updates, source, today, {p.pk: p for _i, p in plan.matched})
     Conflict.objects.bulk_create(
         [
             Conflict(
@@ -624,29 +683,74 @@ def _commit(
     audit.record(actor=actor, action="registry.imported", obj=batch, changes=batch.stats)
 
 
-def _apply_updates(updates: dict[int, dict[str, Any]], source: Source, today: str) -> None:
+def _create_dwellings(plan: _Plan, items: list[Incoming]) -> None:
+    """Register the rooms of known buildings that the file named, then point rows at them."""
+    if not plan.new_dwellings:
+        return
+    rows = [
+        Dwelling(
+            area=new.building.area,
+            district=new.building.district,
+            building=new.building,
+            unit=new.unit,
+            room=new.room,
+            standard_address=new.standard_address,
+        )
+        for new in plan.new_dwellings.values()
+    ]
+    created = Dwelling.objects.bulk_create(rows, batch_size=1000)
+    ids = {d.standard_address: d.pk for d in created}
+    for item in items:
+        if item.new_dwelling:
+            item.dwelling_id = ids[item.new_dwelling]
+    for item, person in plan.matched:
+        if item.new_dwelling and not person.dwelling_id:
+            plan.updates.setdefault(person.pk, {})["dwelling_id"] = item.dwelling_id
+
+
+def _apply_updates(
+    updates: dict[int, dict[str, Any]], source: Source, today: str, loaded: dict[int, Person]
+) -> None:
+    """Write the filled fields, one UPDATE statement shape per set of fields, many rows each.
+
+    Django's bulk_update builds one CASE expression over every row and field, which is slow
+    and memory-hungry for tens of thousands of people; executemany is neither. The people were
+    loaded while planning, so nothing is read or decrypted twice.
+    """
     if not updates:
         return
-    people = Person.objects.in_bulk(list(updates))
-    changed: list[Person] = []
+    missing = [pk for pk in updates if pk not in loaded]
+    if missing:
+        loaded = {**loaded, **Person.objects.in_bulk(missing)}
+    now = timezone.now()
+    groups: dict[tuple[str, ...], list[Person]] = defaultdict(list)
     for pk, fill in updates.items():
-        person = people[pk]
+        person = loaded[pk]
         for key, value in fill.items():
             setattr(person, key, value)
-        apply_indexes(person)
+        if "phone" in fill:
+            person.phone_blind, person.phone_last4_blind = pii.phone_indexes(person.phone)
         person.provenance = {
             **person.provenance,
             **{k.removesuffix("_id"): {"source": source.code, "date": today} for k in fill},
         }
         person.version += 1
-        changed.append(person)
-    fields = sorted(
-        {k for fill in updates.values() for k in fill}
-        | {"provenance", "version", "phone_blind", "phone_last4_blind", "updated_at"}
-    )
-    for person in changed:
-        person.updated_at = timezone.now()
-    Person.objects.bulk_update(changed, fields, batch_size=1000)
+        person.updated_at = now
+        extra = ("phone_blind", "phone_last4_blind") if "phone" in fill else ()
+        groups[(*sorted(fill), *extra, "provenance", "version", "updated_at")].append(person)
+    meta = Person._meta
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        for names, people in groups.items():
+            fields: list[Any] = [meta.get_field(n) for n in names]
+            columns = ", ".join(f"{quote(str(f.column))} = %s" for f in fields)
+            sql = f"UPDATE {quote(meta.db_table)} SET {columns} WHERE id = %s"  # noqa: S608
+            rows = [
+                [f.get_db_prep_save(getattr(p, f.attname), connection) for f in fields] + [p.pk]
+                for p in people
+            ]
+            for chunk in _chunks(rows, 2000):
+                cursor.executemany(sql, chunk)
 
 
 def rejected_workbook(report: ImportReport, headers: list[str]) -> bytes:

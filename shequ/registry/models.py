@@ -148,7 +148,7 @@ class Household(Placed):
 class Person(Placed):
     """A person of the actual population (实有人口)."""
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, db_index=True)
     name_pinyin = models.CharField(_("pinyin"), max_length=200, blank=True, db_index=True)
     name_initials = models.CharField(_("initials"), max_length=30, blank=True, db_index=True)
     gender = models.CharField(

@@ -16,6 +16,14 @@ from shequ.registry.models import Building, Dwelling, Household, Person, PersonT
 
 _ASCII_LETTERS = re.compile(r"^[a-zA-Z]+$")
 _DIGITS = re.compile(r"^[0-9]+[xX]?$")
+# Text that reads as an address rather than a name: digits or address words.
+_ADDRESS_LIKE = re.compile(r"[0-9０-９]|[路街巷弄号栋幢室]|单元|小区|花园|新村|公寓|家园")
+
+
+def prefix_q(field: str, prefix: str) -> Q:
+    """`field` starts with `prefix`, as a range both databases answer from the index (SQLite
+    cannot use an index for LIKE with an ESCAPE clause, which is what startswith becomes)."""
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": prefix + "\U0010ffff"})
 
 
 def search_q(q: str) -> Q:
@@ -43,8 +51,10 @@ def search_q(q: str) -> Q:
         return Q(pk__in=[])
     if _ASCII_LETTERS.match(q):
         lowered = q.lower()
-        return Q(name_initials__startswith=lowered) | Q(name_pinyin__startswith=lowered)
-    return Q(name__startswith=q) | Q(dwelling__standard_address__contains=q)
+        return prefix_q("name_initials", lowered) | prefix_q("name_pinyin", lowered)
+    if _ADDRESS_LIKE.search(q):
+        return Q(dwelling__standard_address__contains=q) | Q(address_raw__contains=q)
+    return prefix_q("name", q)
 
 
 def person_list(*, visible_to: Any, q: str = "") -> QuerySet[Person]:

@@ -297,3 +297,49 @@ def test_the_command_refuses_an_area_outside_the_users_scope(roster_file: Path, 
             "--as",
             "community_worker",
         )
+
+
+def test_a_new_room_of_a_known_building_becomes_a_standard_address(
+    tmp_path: Path, world: Any
+) -> None:
+    from shequ.registry.models import Dwelling
+
+    actor = testing.persona("community_worker")
+    building = services.building_create(
+        actor=actor,
+        area=testing.area("A1"),
+        code="B-1",
+        name="3栋",
+        road="文一西路",
+        road_number="12",
+    )
+    services.dwelling_create(actor=actor, building=building, unit="2", room="301")
+    path = roster(
+        tmp_path / "r.xlsx",
+        [
+            [
+                1,
+                "新住户",
+                "女",
+                "",
+                "1960-01-01",
+                "",
+                "杭州市西湖区文一西路12号翠苑一区3幢2单元502室",
+            ],
+            [2, "老住户", "男", "", "1961-01-01", "", "文一西路12号翠苑一区3栋2单元301室"],
+            [3, "外来户", "男", "", "1962-01-01", "", "文二路8号某小区1栋1单元101室"],
+        ],
+    )
+    dry = import_people(actor=actor, path=path, source_name="民政局", area=testing.area("C1"))
+    assert dry.addresses_created == 1 and dry.warnings == 1  # only the unknown building warns
+    assert Dwelling.objects.count() == 1
+    report = import_people(
+        actor=actor, path=path, source_name="民政局", area=testing.area("C1"), commit=True
+    )
+    assert report.new == 3
+    created = Dwelling.objects.get(room="502")
+    assert created.standard_address == "文一西路12号翠苑1区3栋2单元502室"
+    assert Person.objects.get(name="新住户").dwelling == created
+    old = Person.objects.get(name="老住户").dwelling
+    assert old is not None and old.room == "301"
+    assert Person.objects.get(name="外来户").dwelling is None

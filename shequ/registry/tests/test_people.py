@@ -231,3 +231,9 @@ def test_the_api_unmask_needs_the_permission_and_a_reason(api: Any, residents: R
     assert client.post(url, {"field": "phone"}, format="json").status_code == 400
     shown = client.post(url, {"field": "phone", "reason": "联系家属"}, format="json")
     assert shown.json() == {"field": "phone", "value": "13812345678"}
+
+
+def test_a_name_with_address_like_characters_is_still_a_name(residents: Residents) -> None:
+    user = testing.persona("community_worker")
+    services.person_create(actor="t", area=testing.area("A"), name="王小园")
+    assert [p.name for p in selectors.person_list(visible_to=user, q="王小")] == ["王小园"]
