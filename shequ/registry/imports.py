@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from shequ.accounts.scoping import subtree_q
 from shequ.areas.models import Area
 from shequ.core import audit
+from shequ.core.bulk import FastInsert
 from shequ.core.errors import DomainError
 from shequ.lib import address as addresses
 from shequ.lib import idcard, normalize, sheets
@@ -551,6 +552,15 @@ def _plan(
     return plan
 
 
+_PERSON_COLUMNS = (
+    "area", "district", "name", "name_pinyin", "name_initials", "gender", "birth_date",
+    "ethnicity", "id_kind", "id_number", "id_blind", "id_last4_blind", "phone", "phone_blind",
+    "phone_last4_blind", "residence_type", "status", "dwelling", "relation_to_head",
+    "political_status", "work", "hukou_address", "address_raw", "provenance", "version",
+)  # fmt: skip
+_ATTNAMES = {c: Person._meta.get_field(c).attname for c in _PERSON_COLUMNS}  # type: ignore[union-attr]
+
+
 def _new_person(item: Incoming, area: Area, district: Area, source: Source, today: str) -> Person:
     person = Person(
         area_id=item.area_id or area.pk,
@@ -636,23 +646,28 @@ def _commit(
         batch.refresh_from_db()
     _create_dwellings(plan, items)
     fresh = [i for i in plan.new if i.row_hash not in already]
-    created = Person.objects.bulk_create(
-        [_new_person(i, area, district, source, today) for i in fresh], batch_size=2000
+    now = timezone.now()
+    people = [_new_person(i, area, district, source, today) for i in fresh]
+    created_pks = FastInsert(Person, _PERSON_COLUMNS, now=now).insert(
+        [tuple(getattr(p, _ATTNAMES[c]) for c in _PERSON_COLUMNS) for p in people]
     )
-    report.new = len(created)
+    report.new = len(created_pks)
     _apply_updates(plan.updates, source, today, {p.pk: p for _i, p in plan.matched})
-    Conflict.objects.bulk_create(
+    FastInsert(
+        Conflict, ("person", "area", "batch", "field", "incoming", "status", "decision"), now=now
+    ).insert(
         [
-            Conflict(
-                person=p,
-                area_id=p.area_id,
-                batch=batch,
-                field=f,
-                incoming=str(v.isoformat() if isinstance(v, dt.date) else v),
+            (
+                p.pk,
+                p.area_id,
+                batch.pk,
+                f,
+                str(v.isoformat() if isinstance(v, dt.date) else v),
+                "open",
+                "",
             )
             for p, f, v in plan.conflicts
-        ],
-        batch_size=2000,
+        ]
     )
     MatchReview.objects.bulk_create(
         [
@@ -668,12 +683,12 @@ def _commit(
         ],
         batch_size=2000,
     )
-    taken = [(i.row_hash, person.pk) for i, person in zip(fresh, created, strict=True)]
-    taken += [(i.row_hash, p.pk) for i, p in plan.matched if i.row_hash not in already]
-    ImportedRow.objects.bulk_create(
-        [ImportedRow(source=source, row_hash=h, batch=batch, person_id=pk) for h, pk in taken],
-        batch_size=5000,
-        ignore_conflicts=True,
+    taken = dict(zip((i.row_hash for i in fresh), created_pks, strict=True))
+    for i, p in plan.matched:
+        if i.row_hash not in already:
+            taken.setdefault(i.row_hash, p.pk)
+    FastInsert(ImportedRow, ("source", "row_hash", "batch", "person"), now=now).insert(
+        [(source.pk, h, batch.pk, pk) for h, pk in taken.items()]
     )
     source.mapping = mapping
     source.save(update_fields=["mapping", "updated_at"])
