@@ -80,8 +80,12 @@ def collapse_spaces(text: str) -> str:
 _converter: Callable[[str], str] | None = None
 
 
+@lru_cache(maxsize=65536)
 def to_simplified(text: str) -> str:
-    """Traditional to simplified Chinese with OpenCC's `t2s` (one converter per process)."""
+    """Traditional to simplified Chinese with OpenCC's `t2s` (one converter per process).
+
+    Cached: a list repeats the same addresses, employers and hukou places row after row.
+    """
     global _converter
     if not text.isascii():
         if _converter is None:
