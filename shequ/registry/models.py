@@ -423,14 +423,10 @@ class QueueStatus(models.TextChoices):
     DECIDED = "decided", _("Decided")
 
 
-class Conflict(TimeStamped):
-    """A field where a trusted source says something else than the register."""
+class QueueItem(TimeStamped):
+    """Something an import could not settle alone; a worker decides it once."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="conflicts")
     area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
-    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="conflicts")
-    field = models.CharField(_("field"), max_length=30)
-    incoming = EncryptedTextField(_("incoming value"))
     status = models.CharField(max_length=10, choices=QueueStatus.choices, default="open")
     decision = models.CharField(_("decision"), max_length=10, blank=True)
     decided_by = models.ForeignKey(
@@ -439,6 +435,22 @@ class Conflict(TimeStamped):
     decided_at = models.DateTimeField(null=True, blank=True)
 
     objects = StaffQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def audit_area_path(self) -> str:
+        return self.area.path
+
+
+class Conflict(QueueItem):
+    """A field where a trusted source says something else than the register."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="conflicts")
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="conflicts")
+    field = models.CharField(_("field"), max_length=30)
+    incoming = EncryptedTextField(_("incoming value"))
 
     class Meta:
         verbose_name = _("conflict")
@@ -447,28 +459,15 @@ class Conflict(TimeStamped):
     def __str__(self) -> str:
         return f"{self.person} · {self.field}"
 
-    @property
-    def audit_area_path(self) -> str:
-        return self.area.path
 
-
-class MatchReview(TimeStamped):
+class MatchReview(QueueItem):
     """A row that may or may not be a registered person: a worker decides."""
 
     batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="reviews")
-    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
     row_number = models.PositiveIntegerField()
     candidate = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
     score = models.FloatField()
     incoming = EncryptedTextField(_("incoming row"))  # JSON of the normalised row
-    status = models.CharField(max_length=10, choices=QueueStatus.choices, default="open")
-    decision = models.CharField(_("decision"), max_length=10, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-
-    objects = StaffQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("match to review")
@@ -476,7 +475,3 @@ class MatchReview(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.batch} · row {self.row_number}"
-
-    @property
-    def audit_area_path(self) -> str:
-        return self.area.path

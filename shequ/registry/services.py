@@ -135,6 +135,19 @@ def _stamp(fields: list[str], source: str) -> dict[str, dict[str, str]]:
     return {f: {"source": source, "date": today} for f in fields}
 
 
+def _save_person(person: Person, *, force_insert: bool = False) -> None:
+    """Save, turning the unique ID index's refusal into the message the desk understands."""
+    try:
+        with transaction.atomic():
+            person.save(force_insert=force_insert)
+    except IntegrityError as exc:
+        raise DomainError(
+            RegistryError.DUPLICATE_ID,
+            _("A person with this ID number is already registered."),
+            {"field": "id_number"},
+        ) from exc
+
+
 @transaction.atomic
 def person_create(
     *,
@@ -151,15 +164,7 @@ def person_create(
     apply_indexes(person)
     filled = [k for k, v in data.items() if v not in (None, "")]
     person.provenance = _stamp(filled, source)
-    try:
-        with transaction.atomic():
-            person.save(force_insert=True)
-    except IntegrityError as exc:
-        raise DomainError(
-            RegistryError.DUPLICATE_ID,
-            _("A person with this ID number is already registered."),
-            {"field": "id_number"},
-        ) from exc
+    _save_person(person, force_insert=True)
     audit.record(
         actor=actor,
         action="person.created",
@@ -191,15 +196,7 @@ def person_update(
     apply_indexes(person)
     person.provenance = {**person.provenance, **_stamp(list(changed), source)}
     person.version += 1
-    try:
-        with transaction.atomic():
-            person.save()
-    except IntegrityError as exc:
-        raise DomainError(
-            RegistryError.DUPLICATE_ID,
-            _("A person with this ID number is already registered."),
-            {"field": "id_number"},
-        ) from exc
+    _save_person(person)
     audit.record(
         actor=actor,
         action="person.updated",
