@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shequ.accounts.roles import STAFF_ROLES, Role
 from shequ.core.crypto import EncryptedTextField
-from shequ.core.models import TimeStamped
+from shequ.core.models import FiledUnderArea, TimeStamped
 
 
 class User(AbstractUser):
@@ -37,7 +37,7 @@ class User(AbstractUser):
         return paths[0] if paths else ""
 
 
-class Membership(TimeStamped):
+class Membership(FiledUnderArea, TimeStamped):
     """The user holds `role` in `area` and everything below it."""
 
     user = models.ForeignKey(
@@ -67,10 +67,6 @@ class Membership(TimeStamped):
     @property
     def is_staff_role(self) -> bool:
         return self.role in STAFF_ROLES
-
-    @property
-    def audit_area_path(self) -> str:
-        return self.area.path
 
 
 class TOTPDevice(TimeStamped):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -15,6 +17,17 @@ class TimeStamped(models.Model):
 
     class Meta:
         abstract = True
+
+
+class FiledUnderArea:
+    """For models with an `area`: their audit entries are filed under that area's path, so
+    auditors of other areas do not see them."""
+
+    area: Any
+
+    @property
+    def audit_area_path(self) -> str:
+        return str(self.area.path)
 
 
 class AuditEntry(models.Model):

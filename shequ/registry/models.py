@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shequ.accounts.scoping import ScopedQuerySet
 from shequ.core.crypto import EncryptedTextField
-from shequ.core.models import TimeStamped
+from shequ.core.models import FiledUnderArea, TimeStamped
 from shequ.registry.states import (
     DwellingUse,
     Gender,
@@ -27,7 +27,7 @@ from shequ.registry.states import (
 )
 
 
-class Placed(TimeStamped):
+class Placed(FiledUnderArea, TimeStamped):
     """A row that hangs off the area tree."""
 
     area = models.ForeignKey(
@@ -43,10 +43,6 @@ class Placed(TimeStamped):
 
     class Meta:
         abstract = True
-
-    @property
-    def audit_area_path(self) -> str:
-        return self.area.path
 
 
 class StaffQuerySet(ScopedQuerySet):
@@ -358,7 +354,7 @@ class ImportStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class ImportBatch(TimeStamped):
+class ImportBatch(FiledUnderArea, TimeStamped):
     """One file from one source: its preview, then (once) its commit."""
 
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="batches")
@@ -396,10 +392,6 @@ class ImportBatch(TimeStamped):
     def __str__(self) -> str:
         return f"{self.source} · {self.file_name}"
 
-    @property
-    def audit_area_path(self) -> str:
-        return self.area.path
-
 
 class ImportedRow(models.Model):
     """A row already taken in from a source (its content hash), so a re-sent row is skipped."""
@@ -423,7 +415,7 @@ class QueueStatus(models.TextChoices):
     DECIDED = "decided", _("Decided")
 
 
-class QueueItem(TimeStamped):
+class QueueItem(FiledUnderArea, TimeStamped):
     """Something an import could not settle alone; a worker decides it once."""
 
     area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
@@ -438,10 +430,6 @@ class QueueItem(TimeStamped):
 
     class Meta:
         abstract = True
-
-    @property
-    def audit_area_path(self) -> str:
-        return self.area.path
 
 
 class Conflict(QueueItem):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -12,7 +13,16 @@ from django.utils import timezone
 from shequ.lib import idcard
 from shequ.registry import pii
 from shequ.registry.access import can_see_sensitive
-from shequ.registry.models import Building, Dwelling, Household, Person, PersonTag, Source
+from shequ.registry.models import (
+    Building,
+    Conflict,
+    Dwelling,
+    Household,
+    MatchReview,
+    Person,
+    PersonTag,
+    Source,
+)
 
 _ASCII_LETTERS = re.compile(r"^[a-zA-Z]+$")
 _DIGITS = re.compile(r"^[0-9]+[xX]?$")
@@ -106,10 +116,7 @@ def provenance_rows(person: Person) -> list[tuple[str, str, str]]:
     sources = dict(Source.objects.values_list("code", "name"))
     rows = []
     for name, origin in person.provenance.items():
-        try:
-            label = str(getattr(Person._meta.get_field(name), "verbose_name", name))
-        except FieldDoesNotExist:  # a field recorded by an older version of the register
-            label = name
+        label = _field_label(name)
         code = str(origin.get("source", ""))
         rows.append((label, sources.get(code, code), str(origin.get("date", ""))))
     return rows
@@ -124,3 +131,40 @@ def person_history(person: Person, limit: int = 50) -> list[Any]:
             "-seq"
         )[:limit]
     )
+
+
+def _field_label(name: str) -> str:
+    try:
+        return str(getattr(Person._meta.get_field(name), "verbose_name", name))
+    except FieldDoesNotExist:
+        return name
+
+
+def open_conflicts(*, visible_to: Any, limit: int = 100) -> list[Conflict]:
+    """Open conflicts with what to show: the field's label and both values, phones masked."""
+    conflicts = list(
+        Conflict.objects.visible_to(visible_to)
+        .filter(status="open")
+        .select_related("person", "batch__source")
+        .order_by("created_at")[:limit]
+    )
+    for c in conflicts:
+        current = getattr(c.person, c.field)
+        masked = c.field == "phone"
+        c.label = _field_label(c.field)
+        c.current_display = pii.mask_phone(current) if masked else current
+        c.incoming_display = pii.mask_phone(c.incoming) if masked else c.incoming
+    return conflicts
+
+
+def open_reviews(*, visible_to: Any, limit: int = 100) -> list[MatchReview]:
+    """Open uncertain matches, each with the file's row decoded for display."""
+    reviews = list(
+        MatchReview.objects.visible_to(visible_to)
+        .filter(status="open")
+        .select_related("candidate", "batch__source")
+        .order_by("created_at")[:limit]
+    )
+    for r in reviews:
+        r.row = json.loads(r.incoming)
+    return reviews

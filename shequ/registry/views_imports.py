@@ -12,11 +12,10 @@ from shequ.areas.models import Area
 from shequ.core.errors import DomainError, NotFound
 from shequ.core.views import render_page, require_perm
 from shequ.lib.sheets import FIELD_LABELS
-from shequ.registry import queues
+from shequ.registry import queues, selectors
 from shequ.registry.forms import ImportUploadForm
 from shequ.registry.imports import import_people, rejected_workbook
 from shequ.registry.models import Conflict, ImportBatch, ImportStatus, MatchReview
-from shequ.registry.pii import mask_phone
 
 
 def _batch(request: HttpRequest, batch_id: str) -> ImportBatch:
@@ -121,27 +120,11 @@ def import_rejected(request: HttpRequest, batch_id: str) -> HttpResponse:
 
 @require_perm("registry.edit")
 def queue_index(request: HttpRequest) -> HttpResponse:
-    conflicts = (
-        Conflict.objects.visible_to(request.user)
-        .filter(status="open")
-        .select_related("person", "batch__source")
-        .order_by("created_at")[:100]
-    )
-    for c in conflicts:
-        current = getattr(c.person, c.field)
-        c.current_display = mask_phone(current) if c.field == "phone" else current
-        c.incoming_display = mask_phone(c.incoming) if c.field == "phone" else c.incoming
-    reviews = (
-        MatchReview.objects.visible_to(request.user)
-        .filter(status="open")
-        .select_related("candidate", "batch__source")
-        .order_by("created_at")[:100]
-    )
-    import json
-
-    for r in reviews:
-        r.row = json.loads(r.incoming)
-    return render(request, "registry/queues.html", {"conflicts": conflicts, "reviews": reviews})
+    context = {
+        "conflicts": selectors.open_conflicts(visible_to=request.user),
+        "reviews": selectors.open_reviews(visible_to=request.user),
+    }
+    return render(request, "registry/queues.html", context)
 
 
 @require_perm("registry.edit")
