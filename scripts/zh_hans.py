@@ -234,6 +234,7 @@ ZH: dict[str, str] = {
     "shequ — community service and governance platform": "社区通 — 社区公共服务综合信息平台",
     "Community service and governance platform": "社区公共服务综合信息平台",
     "shequ community platform": "社区通",
+    "The import stopped (the server was restarted); nothing was written. Upload again.": "导入已中断（服务器曾重启），未写入任何数据，请重新上传。",
     "No changes recorded since the record came in.": "自登记以来无变更记录。",
     "Exports": "数据导出",
     "Template": "模板",

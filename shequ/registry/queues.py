@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -77,15 +78,39 @@ def _summary(report: ImportReport) -> dict[str, Any]:
     return data
 
 
+STALE_AFTER = timedelta(minutes=30)
+
+
+def _touch(batch_id: int, **values: Any) -> None:
+    """Record progress or outcome; `updated_at` is the heartbeat `import_expire_stale` reads."""
+    ImportBatch.objects.filter(pk=batch_id).update(updated_at=timezone.now(), **values)
+
+
+def import_expire_stale(*, now: Any = None) -> int:
+    """Imports whose worker died (no heartbeat for 30 minutes) are marked failed, exactly once
+    (compare-and-set on status). Their commit was one transaction, so nothing was written."""
+    cutoff = (now or timezone.now()) - STALE_AFTER
+    return ImportBatch.objects.filter(
+        status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING], updated_at__lt=cutoff
+    ).update(
+        status=ImportStatus.FAILED,
+        progress=100,
+        message=_(
+            "The import stopped (the server was restarted); nothing was written. Upload again."
+        ),
+        updated_at=timezone.now(),
+    )
+
+
 def run_import(batch_id: int, user_id: int, *, commit: bool) -> None:
     """The background half of preview and commit; records its outcome on the batch."""
     batch = ImportBatch.objects.select_related("source", "area").get(pk=batch_id)
     user = User.objects.get(pk=user_id)
-    ImportBatch.objects.filter(pk=batch_id).update(status=ImportStatus.RUNNING, progress=5)
+    _touch(batch_id, status=ImportStatus.RUNNING, progress=5)
     estimate = max(Path(batch.stored_file).stat().st_size // 120, 1000)
 
     def progress(rows: int) -> None:
-        ImportBatch.objects.filter(pk=batch_id).update(progress=min(80, 5 + rows * 75 // estimate))
+        _touch(batch_id, progress=min(80, 5 + rows * 75 // estimate))
 
     try:
         report = import_people(
@@ -100,36 +125,34 @@ def run_import(batch_id: int, user_id: int, *, commit: bool) -> None:
             batch=batch,
         )
     except DomainError as exc:
-        ImportBatch.objects.filter(pk=batch_id).update(
-            status=ImportStatus.FAILED, message=exc.message[:500], progress=100
-        )
+        _touch(batch_id, status=ImportStatus.FAILED, message=exc.message[:500], progress=100)
         return
     except Exception:
-        ImportBatch.objects.filter(pk=batch_id).update(
+        _touch(
+            batch_id,
             status=ImportStatus.FAILED,
             message=_("The import stopped on an unexpected error; nothing was written."),
             progress=100,
         )
         raise
     if report.committed:
-        ImportBatch.objects.filter(pk=batch_id).update(stats=_summary(report), progress=100)
+        _touch(batch_id, stats=_summary(report), progress=100)
     elif report.already_committed:
-        ImportBatch.objects.filter(pk=batch_id).update(
+        _touch(
+            batch_id,
             status=ImportStatus.FAILED,
             progress=100,
             message=_("This file was already imported from this department; nothing changed."),
         )
     else:
-        ImportBatch.objects.filter(pk=batch_id).update(
-            status=ImportStatus.PREVIEWED, stats=_summary(report), progress=100
-        )
+        _touch(batch_id, status=ImportStatus.PREVIEWED, stats=_summary(report), progress=100)
 
 
 @transaction.atomic
 def import_remap(*, actor: Any, batch: ImportBatch, mapping: dict[str, str]) -> ImportBatch:
     """Preview again with the columns the worker mapped by hand."""
     updated = ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.PREVIEWED).update(
-        mapping=mapping, status=ImportStatus.QUEUED, progress=0
+        mapping=mapping, status=ImportStatus.QUEUED, progress=0, updated_at=timezone.now()
     )
     if not updated:
         raise DomainError("import_not_previewed", _("Only a previewed import can be re-checked."))
@@ -142,7 +165,7 @@ def import_remap(*, actor: Any, batch: ImportBatch, mapping: dict[str, str]) -> 
 def import_commit(*, actor: Any, batch: ImportBatch) -> ImportBatch:
     """Commit a previewed import, exactly once however often the button is pressed."""
     claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.PREVIEWED).update(
-        status=ImportStatus.QUEUED, progress=0
+        status=ImportStatus.QUEUED, progress=0, updated_at=timezone.now()
     )
     if not claimed:
         raise DomainError("import_not_previewed", _("This import is not waiting to be committed."))

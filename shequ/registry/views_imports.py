@@ -56,6 +56,7 @@ def import_index(request: HttpRequest) -> HttpResponse:
 
 @require_perm("registry.import")
 def import_detail(request: HttpRequest, batch_id: str) -> HttpResponse:
+    queues.import_expire_stale()
     batch = _batch(request, batch_id)
     running = batch.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)
     columns = batch.stats.get("columns", {})

@@ -156,3 +156,29 @@ def test_the_api_checks_and_commits_an_uploaded_file(
     listed = client.get("/api/v1/imports/").json()
     assert listed["count"] == 1 and listed["results"][0]["status"] == "committed"
     assert api("grid_worker_a").get("/api/v1/imports/").status_code == 403
+
+
+def test_an_import_whose_worker_died_is_reported_failed_after_half_an_hour(
+    login: Any, world: Any
+) -> None:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from shequ.registry import queues
+
+    batch = ImportBatch.objects.create(
+        source=source_for("民政局"),
+        area=testing.area("C1"),
+        file_name="x.xlsx",
+        sha256="1" * 64,
+        status="running",
+    )
+    assert queues.import_expire_stale() == 0  # still fresh
+    later = timezone.now() + dt.timedelta(minutes=31)
+    assert queues.import_expire_stale(now=later) == 1
+    assert queues.import_expire_stale(now=later) == 0  # recorded once
+    batch.refresh_from_db()
+    assert batch.status == "failed" and batch.message
+    page = login("community_worker").get(reverse("registry:import", args=[batch.pk]))
+    assert b"every 1s" not in page.content  # the page stops polling
