@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 
 from shequ.accounts.scoping import has_perm
 from shequ.core import audit, selectors
+from shequ.core.errors import DomainError
 from shequ.core.filters import AuditFilter
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,12 @@ def require_perm(perm: str) -> Callable[[View], View]:
         return cast(View, wrapped)
 
     return decorate
+
+
+def add_domain_error(form: Any, exc: DomainError) -> None:
+    """Show a service's refusal on the form: on the field it names, else above the form."""
+    fieldname = exc.extra.get("field")
+    form.add_error(fieldname if fieldname in form.fields else None, exc.message)
 
 
 def render_page(

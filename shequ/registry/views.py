@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from shequ.areas.models import Area
 from shequ.core.errors import DomainError
-from shequ.core.views import permission_denied, render_page, require_perm
+from shequ.core.views import add_domain_error, permission_denied, render_page, require_perm
 from shequ.registry import exports, selectors, services
 from shequ.registry.access import (
     access_building,
@@ -95,10 +95,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
                 actor=request.user, area=form.cleaned_data["area"], source="desk", **data
             )
         except DomainError as exc:
-            form.add_error(
-                exc.extra.get("field") if exc.extra.get("field") in form.fields else None,
-                exc.message,
-            )
+            add_domain_error(form, exc)
         else:
             messages.success(request, _("%(name)s is registered.") % {"name": person.name})
             return redirect("registry:person", person_id=person.pk)
@@ -133,10 +130,7 @@ def person_edit(request: HttpRequest, person_id: str) -> HttpResponse:
                 **data,
             )
         except DomainError as exc:
-            form.add_error(
-                exc.extra.get("field") if exc.extra.get("field") in form.fields else None,
-                exc.message,
-            )
+            add_domain_error(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("registry:person", person_id=person.pk)
