@@ -20,6 +20,16 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Iterator[No
     yield
 
 
+@pytest.fixture
+def committed_db(django_db_blocker: Any) -> Iterator[None]:
+    """For tests that need real commits (several connections at once): request it *before*
+    `transactional_db`; the flush at the end empties the database, so the personas world is
+    built again afterwards for the tests that follow."""
+    yield
+    with django_db_blocker.unblock():
+        testing.build_world()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
     """Throttles count in the cache; every test starts and ends with an empty one."""

@@ -16,6 +16,7 @@ from shequ.lib.env import (
     env_list,
     env_str,
 )
+from shequ.lib.workcal import parse_hours
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("SHEQU_VAR_DIR", str(BASE_DIR / "var")) or BASE_DIR / "var")
@@ -62,6 +63,18 @@ try:
     MAP_TILE_ORIGINS = env_list("SHEQU_MAP_TILE_ORIGINS", [])
     LOG_LEVEL = env_str("SHEQU_LOG_LEVEL", "INFO") or "INFO"
     BEHIND_PROXY = env_bool("SHEQU_BEHIND_PROXY", False)
+    # Cases: office hours for SLAs counted in working hours, how long a reporter may reopen a
+    # closed case, when an unrated case closes by itself, and the largest photo accepted.
+    OFFICE_HOURS = env_str("SHEQU_OFFICE_HOURS", "08:30-12:00,13:30-17:30") or ""
+    try:
+        parse_hours(OFFICE_HOURS)
+    except ValueError as exc:
+        raise EnvError(f"SHEQU_OFFICE_HOURS: {exc}") from exc
+    CASE_REOPEN_DAYS = env_int("SHEQU_CASE_REOPEN_DAYS", 7)
+    CASE_AUTOCLOSE_DAYS = env_int("SHEQU_CASE_AUTOCLOSE_DAYS", 5)
+    CASE_PHOTO_MAX_MB = env_int("SHEQU_CASE_PHOTO_MAX_MB", 10)
+    if min(CASE_REOPEN_DAYS, CASE_AUTOCLOSE_DAYS, CASE_PHOTO_MAX_MB) < 1:
+        raise EnvError("SHEQU_CASE_* settings must be at least 1")
 except EnvError as exc:
     raise ImproperlyConfigured(f"shequ configuration error: {exc}") from exc
 
@@ -76,6 +89,8 @@ INSTALLED_APPS = [
     "shequ.accounts",
     "shequ.areas",
     "shequ.registry",
+    "shequ.inbox",
+    "shequ.cases",
     "shequ.insights",
     "shequ.demo",
     "django.contrib.admin",

@@ -20,3 +20,9 @@ STORAGES = {
 STATIC_ROOT = None  # type: ignore[assignment]  # tests serve static files through the finders, never a collected folder
 WHITENOISE_USE_FINDERS = True
 TASKS_IMMEDIATE = True  # background work runs inline so tests see its result
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not shared-cache memory: tests of concurrent writers need SQLite's real locking
+    # (writers queue on the busy timeout), which an in-memory database does not have.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(os.environ["SHEQU_VAR_DIR"], "test.sqlite3")
+    }

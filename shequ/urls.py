@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 
 from shequ.accounts.api.views import TokenRevokeView, TokenView
 from shequ.areas.api.views import AreaViewSet
+from shequ.cases.urls import public_urlpatterns as case_public_urls
 from shequ.core import views as core_views
 from shequ.core.admin import harden_admin_site
 from shequ.insights import views as insights_views
@@ -53,6 +54,9 @@ urlpatterns = [
     path("areas/", include("shequ.areas.urls")),
     path("registry/", include("shequ.registry.urls")),
     path("audit/", include(audit_urls)),
+    path("cases/", include("shequ.cases.urls")),
+    path("track/", include(case_public_urls)),
+    path("inbox/", include("shequ.inbox.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="api-docs"),

@@ -48,6 +48,29 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "registry.export": frozenset(
         {Role.GRID_WORKER, Role.COMMUNITY_WORKER, Role.COMMUNITY_HEAD, Role.DISTRICT_ADMIN}
     ),
+    # Cases: anyone signed in may report; staff see the cases of their areas; residents see
+    # the cases they reported.
+    "cases.report": _ALL,
+    "cases.view": STAFF_ROLES,
+    "cases.manage": frozenset(
+        {Role.COMMUNITY_WORKER, Role.COMMUNITY_HEAD, Role.STREET, Role.DISTRICT_ADMIN}
+    ),
+    "cases.handle": frozenset(
+        {
+            Role.GRID_WORKER,
+            Role.COMMUNITY_WORKER,
+            Role.COMMUNITY_HEAD,
+            Role.STREET,
+            Role.DEPARTMENT,
+            Role.DISTRICT_ADMIN,
+        }
+    ),
+    "cases.verify": frozenset({Role.GRID_WORKER, Role.COMMUNITY_WORKER, Role.COMMUNITY_HEAD}),
+    "cases.supervise": frozenset({Role.COMMUNITY_HEAD, Role.STREET, Role.DISTRICT_ADMIN}),
+    "cases.analyse": frozenset(
+        {Role.COMMUNITY_WORKER, Role.COMMUNITY_HEAD, Role.STREET, Role.DISTRICT_ADMIN}
+    ),
+    "cases.configure": frozenset({Role.DISTRICT_ADMIN, Role.SYSADMIN}),
     "audit.view": frozenset({Role.AUDITOR, Role.SYSADMIN}),
     "audit.export": frozenset({Role.AUDITOR, Role.SYSADMIN}),
     "accounts.admin": frozenset({Role.SYSADMIN}),

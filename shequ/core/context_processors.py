@@ -32,8 +32,24 @@ NAV: list[NavItem] = [
     ),
     NavItem(_("To review"), "registry:queues", "list-check", "registry.edit", "/registry/queues/"),
     NavItem(
+        _("Addresses to resolve"),
+        "registry:addresses_unresolved",
+        "map-pin-question",
+        "registry.edit",
+        "/registry/addresses/",
+    ),
+    NavItem(
+        _("Organisations"),
+        "registry:organisations",
+        "building-store",
+        "registry.view",
+        "/registry/organisations/",
+    ),
+    NavItem(
         _("Exports"), "registry:exports", "file-export", "registry.export", "/registry/exports/"
     ),
+    NavItem(_("Cases"), "cases:index", "urgent", "cases.report", "/cases/"),
+    NavItem(_("Inbox"), "inbox:index", "bell", None, "/inbox/"),
     NavItem(_("Audit log"), "audit:list", "shield-check", "audit.view", "/audit/"),
     NavItem(_("API"), "api-docs", "api", "areas.browse", "/api/"),
 ]

@@ -49,3 +49,24 @@ def centroid(geometry: dict[str, Any]) -> tuple[float, float]:
         points = [p for ring in _rings(geometry) for p in ring]
         return (sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points))
     return ox + cx / (3 * total_area), oy + cy / (3 * total_area)
+
+
+def contains(geometry: dict[str, Any], lng: float, lat: float) -> bool:
+    """Whether the point lies inside the (Multi)Polygon's outer rings (ray casting)."""
+    for ring in _rings(geometry):
+        inside = False
+        for (x0, y0), (x1, y1) in pairwise((float(p[0]), float(p[1])) for p in ring):
+            if (y0 > lat) != (y1 > lat) and lng < (x1 - x0) * (lat - y0) / (y1 - y0) + x0:
+                inside = not inside
+        if inside:
+            return True
+    return False
+
+
+def distance_m(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
+    """Great-circle distance in metres (haversine)."""
+    from math import asin, cos, radians, sin, sqrt
+
+    dlat, dlng = radians(lat2 - lat1), radians(lng2 - lng1)
+    a = sin(dlat / 2) ** 2 + cos(radians(lat1)) * cos(radians(lat2)) * sin(dlng / 2) ** 2
+    return 2 * 6_371_000 * asin(sqrt(a))
