@@ -128,7 +128,7 @@ MOVES: dict[str, Move] = {
         _m("return", _("Return: not ours"), _WORKING, S.ACCEPTED, Who.HANDLER, needs_note=True),
         _m("start", _("Start handling"), {S.DISPATCHED}, S.IN_PROGRESS, Who.HANDLER),
         _m("resolve", _("Resolve"), _WORKING | {S.REPORTED}, S.RESOLVED, Who.HANDLER),
-        _m("verify", _("Verify"), {S.RESOLVED}, S.VERIFIED, Who.VERIFIER),
+        _m("verify", _("Verified as fixed"), {S.RESOLVED}, S.VERIFIED, Who.VERIFIER),
         _m("redo", _("Send back to redo"), {S.RESOLVED}, S.IN_PROGRESS, Who.VERIFIER, needs_note=True),  # noqa: E501
         _m("rate", _("Rate"), {S.VERIFIED}, S.RATED, Who.REPORTER),
         _m("close", _("Close"), {S.VERIFIED, S.RATED}, S.CLOSED, Who.MANAGER),

@@ -13,6 +13,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from shequ.accounts.scoping import has_perm, scope_q
@@ -26,13 +27,14 @@ from shequ.cases.states import MOVES, Source
 from shequ.core.errors import DomainError, NotFound
 from shequ.core.views import add_domain_error, render_page, require_perm
 
+# Lazy: these are read at request time, in the language of the request.
 EVENT_LABELS = {
-    "reported": _("Reported"),
-    "task_answered": _("Helping unit answered"),
-    "sla_yellow": _("Due soon"),
-    "sla_red": _("Overdue"),
-    "auto_escalate": _("Escalated automatically"),
-    "auto_close": _("Closed automatically"),
+    "reported": gettext_lazy("Reported"),
+    "task_answered": gettext_lazy("Helping unit answered"),
+    "sla_yellow": gettext_lazy("Due soon"),
+    "sla_red": gettext_lazy("Overdue"),
+    "auto_escalate": gettext_lazy("Escalated automatically"),
+    "auto_close": gettext_lazy("Closed automatically"),
 }
 
 
@@ -42,12 +44,12 @@ def event_label(kind: str) -> str:
 
 
 QUEUE_LABELS = {
-    "to_accept": _("To accept"),
-    "to_dispatch": _("To dispatch"),
-    "to_handle": _("To handle"),
-    "to_verify": _("To verify"),
-    "overdue": _("Overdue"),
-    "reported_by_me": _("Reported by me"),
+    "to_accept": gettext_lazy("To accept"),
+    "to_dispatch": gettext_lazy("To dispatch"),
+    "to_handle": gettext_lazy("To handle"),
+    "to_verify": gettext_lazy("To verify"),
+    "overdue": gettext_lazy("Overdue"),
+    "reported_by_me": gettext_lazy("Reported by me"),
 }
 
 
@@ -97,7 +99,8 @@ def _queue_is_mine(user: Any, name: str) -> bool:
 
 @require_perm("cases.view")
 def case_list(request: HttpRequest) -> HttpResponse:
-    filterset = CaseFilter(request.GET or None, queryset=selectors.case_list(request.user))
+    # Always bound: an unbound filter set is never valid, which would list nothing at all.
+    filterset = CaseFilter(request.GET, queryset=selectors.case_list(request.user))
     cases = filterset.qs if filterset.is_valid() else filterset.queryset.none()
     page = Paginator(cases, 25).get_page(request.GET.get("page"))
     return render_page(
@@ -197,7 +200,12 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
     names = {m["name"] for m in moves}
     context = {
         "case": case,
-        "timeline": _labelled(selectors.timeline(case)),
+        # Internal steps (supervision, escalation) are for staff; a reporter sees the rest.
+        "timeline": _labelled(
+            selectors.timeline(
+                case, public=not policy.in_scope(request.user, "cases.view", case.area.path)
+            )
+        ),
         "tasks": case.tasks.select_related("unit"),
         "report_photos": [p for p in photos if p.kind == "report"],
         "evidence_photos": [p for p in photos if p.kind == "evidence"],
@@ -225,10 +233,18 @@ def case_detail(request: HttpRequest, ref: str) -> HttpResponse:
     return render_page(request, "cases/detail.html", context, partial="body")
 
 
-def _labelled(events: Any) -> list[Any]:
+def _labelled(events: Any, *, who: bool = True) -> list[Any]:
     rows = list(events)
     for e in rows:
         e.label = event_label(e.kind)
+        if not who:
+            continue
+        if e.actor_id and e.actor is not None:
+            e.who = e.actor.display_name
+        elif e.kind == "rate":
+            e.who = _("the reporter, by link")
+        else:
+            e.who = _("system")
     return rows
 
 
@@ -334,6 +350,22 @@ def track_form(request: HttpRequest) -> HttpResponse:
 
 
 def track(request: HttpRequest, token: Any) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            rating = int(request.POST.get("rating", ""))
+        except ValueError:
+            rating = None
+        try:
+            services.case_rate_by_link(
+                token=token, rating=rating, note=request.POST.get("note", "")[:1000]
+            )
+        except NotFound as exc:
+            raise Http404 from exc
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Thank you for your rating."))
+        return redirect("track_case", token)
     case = (
         Case.objects.filter(public_token=token)
         .select_related("category__parent", "area__parent")
@@ -342,7 +374,8 @@ def track(request: HttpRequest, token: Any) -> HttpResponse:
     if case is None:
         raise Http404
     events = _labelled(
-        case.events.filter(public=True).order_by("at", "id").only("at", "kind", "to_status")
+        case.events.filter(public=True).order_by("at", "id").only("at", "kind", "to_status"),
+        who=False,
     )
     community = case.area
     while community.level not in ("community",) and community.parent_id:

@@ -147,7 +147,7 @@ class Migration(migrations.Migration):
                 ('dispatch_sla', models.PositiveIntegerField(default=4, verbose_name='time to dispatch')),
                 ('handle_sla', models.PositiveIntegerField(default=24, verbose_name='time to handle')),
                 ('verify_sla', models.PositiveIntegerField(default=8, verbose_name='time to verify')),
-                ('yellow_percent', models.PositiveSmallIntegerField(default=75, verbose_name='warning at (% of the time used)')),
+                ('yellow_percent', models.PositiveSmallIntegerField(default=75, verbose_name='warning at (percent of the time used)')),
                 ('escalate_after', models.PositiveIntegerField(default=8, verbose_name='escalate every (working hours overdue)')),
                 ('on_spot', models.BooleanField(default=False, verbose_name='may be resolved on the spot')),
                 ('public', models.BooleanField(default=True, verbose_name='offered to the public (Open311)')),

@@ -304,3 +304,25 @@ def test_the_same_move_twice_at_once_takes_effect_once(
     assert sorted(results) == ["invalid_transition", "ok"]
     assert CaseEvent.objects.filter(case=case, kind="accept").count() == 1
     assert Case.objects.get(pk=case.pk).light == Light.GREEN
+
+
+def test_the_reporter_rates_through_the_private_link(cw: CaseWorld, media: Any) -> None:
+    case = to_resolved(cw, media)
+    with pytest.raises(DomainError) as exc:
+        services.case_rate_by_link(token=case.public_token, rating=5)
+    assert exc.value.code == "invalid_transition"  # not verified yet
+    move(case, "verify", "grid_worker_a")
+    case = services.case_rate_by_link(token=case.public_token, rating=4, note="满意")
+    assert case.status == Status.RATED and case.rating == 4
+    event = case.events.get(kind="rate")
+    assert event.actor is None
+    assert AuditEntry.objects.get(action="case.rate", object_id=str(case.pk)).actor_name == (
+        "public-link"
+    )
+
+
+def test_the_link_allows_nothing_but_rating(cw: CaseWorld) -> None:
+    case = report(cw)
+    with pytest.raises(DomainError) as exc:
+        services.case_move(actor="public-link", case=case, move="accept", by_link=True)
+    assert exc.value.code == "case_not_your_move"
