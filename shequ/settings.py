@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "shequ.registry",
     "shequ.inbox",
     "shequ.cases",
+    "shequ.servicedesk",
     "shequ.insights",
     "shequ.demo",
     "django.contrib.admin",

@@ -71,6 +71,27 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
         {Role.COMMUNITY_WORKER, Role.COMMUNITY_HEAD, Role.STREET, Role.DISTRICT_ADMIN}
     ),
     "cases.configure": frozenset({Role.DISTRICT_ADMIN, Role.SYSADMIN}),
+    # Service desk: residents apply for themselves; desk staff apply for them, accept and decide.
+    "desk.apply": frozenset(
+        {Role.RESIDENT, Role.GRID_WORKER, Role.COMMUNITY_WORKER, Role.COMMUNITY_HEAD}
+    ),
+    "desk.view": _REGISTRY_STAFF,
+    "desk.handle": frozenset(
+        {Role.COMMUNITY_WORKER, Role.COMMUNITY_HEAD, Role.STREET, Role.DISTRICT_ADMIN}
+    ),
+    "desk.configure": frozenset({Role.DISTRICT_ADMIN, Role.SYSADMIN}),
+    "certificates.issue": frozenset({Role.COMMUNITY_WORKER, Role.COMMUNITY_HEAD}),
+    "certificates.revoke": frozenset({Role.COMMUNITY_HEAD, Role.DISTRICT_ADMIN}),
+    "eligibility.view": frozenset(
+        {
+            Role.GRID_WORKER,
+            Role.COMMUNITY_WORKER,
+            Role.COMMUNITY_HEAD,
+            Role.STREET,
+            Role.DISTRICT_ADMIN,
+        }
+    ),
+    "eligibility.configure": frozenset({Role.DISTRICT_ADMIN}),
     "audit.view": frozenset({Role.AUDITOR, Role.SYSADMIN}),
     "audit.export": frozenset({Role.AUDITOR, Role.SYSADMIN}),
     "accounts.admin": frozenset({Role.SYSADMIN}),

@@ -77,7 +77,7 @@ class ReportForm(forms.Form):
             elif not isinstance(widget, forms.HiddenInput):
                 widget.attrs.setdefault("class", "form-control")
         if staff:
-            self.fields["source"].choices = [
+            self.fields["source"].choices = [  # type: ignore[attr-defined]
                 (s, label)
                 for s, label in Source.choices
                 if s in (Source.GRID, Source.DESK, Source.HOTLINE)

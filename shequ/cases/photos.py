@@ -41,12 +41,11 @@ def clean_photo(upload: Any) -> CleanPhoto:
         )
     try:
         upload.seek(0)
-        with Image.open(upload) as img:
-            img.verify()
+        with Image.open(upload) as probe:
+            probe.verify()
         upload.seek(0)
-        with Image.open(upload) as img:
-            img = ImageOps.exif_transpose(img)
-            img = img.convert("RGB")
+        with Image.open(upload) as opened:
+            img: Image.Image = (ImageOps.exif_transpose(opened) or opened).convert("RGB")
             img.thumbnail((MAX_SIDE, MAX_SIDE))
             out = io.BytesIO()
             img.save(out, "JPEG", quality=85, optimize=True)

@@ -8,6 +8,7 @@ returns, and the API accepts exactly the names below.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import models
@@ -105,7 +106,7 @@ class Move:
 def _m(
     name: str,
     label: Promise,
-    sources: set[str],
+    sources: Iterable[str],
     target: str | None,
     who: Who,
     *,

@@ -71,7 +71,8 @@ def case_index(request: HttpRequest) -> HttpResponse:
         if n == "reported_by_me" or counts[n] or _queue_is_mine(request.user, n)
     ]
     name = request.GET.get("queue") or next(
-        (t["name"] for t in tabs if t["count"]), tabs[0]["name"] if tabs else "reported_by_me"
+        (str(t["name"]) for t in tabs if t["count"]),
+        str(tabs[0]["name"]) if tabs else "reported_by_me",
     )
     if name not in counts:
         name = "reported_by_me"
@@ -280,7 +281,7 @@ def case_act(request: HttpRequest, ref: str, move: str) -> HttpResponseBase:
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return _hx_redirect(request, reverse("cases:detail", args=[case.code]))
     data = form.cleaned_data
     try:
@@ -379,7 +380,7 @@ def track(request: HttpRequest, token: Any) -> HttpResponse:
     )
     community = case.area
     while community.level not in ("community",) and community.parent_id:
-        community = community.parent  # type: ignore[assignment]
+        community = community.parent
     return render(
         request,
         "cases/track.html",
