@@ -57,6 +57,7 @@ urlpatterns = [
     path("cases/", include("shequ.cases.urls")),
     path("track/", include(case_public_urls)),
     path("inbox/", include("shequ.inbox.urls")),
+    path("open311/v2/", include("shequ.cases.open311.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="api-docs"),
