@@ -1,8 +1,9 @@
-"""One filter set for the people search page and the people API."""
+"""One filter set per list: the page and the list API filter through the same one."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import django_filters
 from django.db.models import Q, QuerySet
@@ -11,9 +12,15 @@ from django.utils.translation import gettext_lazy as _
 
 from shequ.accounts.scoping import subtree_q
 from shequ.areas.models import Area
-from shequ.registry.models import Person, TagType
-from shequ.registry.selectors import search_q
-from shequ.registry.states import Gender, PersonStatus, ResidenceType
+from shequ.registry.models import Dwelling, Organisation, Person, TagType
+from shequ.registry.selectors import address_q, search_q
+from shequ.registry.states import (
+    DwellingUse,
+    Gender,
+    OrganisationKind,
+    PersonStatus,
+    ResidenceType,
+)
 
 
 def _years_ago(years: int) -> dt.date:
@@ -70,3 +77,74 @@ class PersonFilter(django_filters.FilterSet):
 
     def younger_than(self, queryset: QuerySet[Person], name: str, value: int) -> QuerySet[Person]:
         return queryset.filter(birth_date__gt=_years_ago(int(value) + 1))
+
+
+def _in_area(queryset: QuerySet[Any], value: str) -> QuerySet[Any]:
+    """Rows filed in the area with this code or anywhere under it."""
+    area = Area.objects.filter(code=value.strip()).first()
+    if area is None:
+        return queryset.none()
+    return queryset.filter(subtree_q(area.path, "area__path"))
+
+
+class OrganisationFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Name or unified social credit code"), method="search", max_length=50
+    )
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=OrganisationKind.choices)
+    area = django_filters.CharFilter(label=_("Area code"), method="in_area", max_length=32)
+
+    class Meta:
+        model = Organisation
+        fields = ["q", "kind", "area"]
+
+    def search(
+        self, queryset: QuerySet[Organisation], name: str, value: str
+    ) -> QuerySet[Organisation]:
+        value = value.strip()
+        if len(value) == 18 and value.isalnum() and value.isascii():
+            return queryset.filter(credit_code=value.upper())
+        return queryset.filter(name__contains=value)
+
+    def in_area(
+        self, queryset: QuerySet[Organisation], name: str, value: str
+    ) -> QuerySet[Organisation]:
+        return _in_area(queryset, value)
+
+
+class DwellingFilter(django_filters.FilterSet):
+    """Standard addresses down to the room."""
+
+    q = django_filters.CharFilter(label=_("Standard address"), method="search", max_length=50)
+    building = django_filters.NumberFilter(label=_("Building id"), field_name="building_id")
+    use = django_filters.ChoiceFilter(label=_("Use of the dwelling"), choices=DwellingUse.choices)
+    area = django_filters.CharFilter(label=_("Area code"), method="in_area", max_length=32)
+
+    class Meta:
+        model = Dwelling
+        fields = ["q", "building", "use", "area"]
+
+    def search(self, queryset: QuerySet[Dwelling], name: str, value: str) -> QuerySet[Dwelling]:
+        return queryset.filter(address_q(value))
+
+    def in_area(self, queryset: QuerySet[Dwelling], name: str, value: str) -> QuerySet[Dwelling]:
+        return _in_area(queryset, value)
+
+
+class UnresolvedAddressFilter(django_filters.FilterSet):
+    """People waiting on an address text, before they are grouped by it."""
+
+    q = django_filters.CharFilter(
+        label=_("Address as reported"),
+        field_name="address_raw",
+        lookup_expr="contains",
+        max_length=50,
+    )
+    area = django_filters.CharFilter(label=_("Area code"), method="in_area", max_length=32)
+
+    class Meta:
+        model = Person
+        fields = ["q", "area"]
+
+    def in_area(self, queryset: QuerySet[Person], name: str, value: str) -> QuerySet[Person]:
+        return _in_area(queryset, value)

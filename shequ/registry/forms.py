@@ -8,7 +8,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from shequ.areas.models import Area, Level
-from shequ.registry.states import Gender, Relation, ResidenceType
+from shequ.registry.models import Building
+from shequ.registry.states import Gender, OrganisationKind, Relation, ResidenceType
 
 
 class UnmaskForm(forms.Form):
@@ -85,3 +86,55 @@ class ExportForm(forms.Form):
             else:
                 css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
                 field.widget.attrs.setdefault("class", css)
+
+
+def _style(form: forms.Form) -> None:
+    for field in form.fields.values():
+        css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+        field.widget.attrs.setdefault("class", css)
+
+
+class OrganisationForm(forms.Form):
+    """An organisation as the desk registers or corrects it."""
+
+    kind = forms.ChoiceField(label=_("kind"), choices=OrganisationKind.choices)
+    name = forms.CharField(label=_("name"), max_length=200)
+    credit_code = forms.CharField(
+        label=_("unified social credit code"), max_length=30, required=False
+    )
+    contact_name = forms.CharField(label=_("contact"), max_length=50, required=False)
+    phone = forms.CharField(label=_("phone"), max_length=30, required=False)
+    address = forms.CharField(label=_("address"), max_length=200, required=False)
+    area = forms.ModelChoiceField(label=_("Area"), queryset=Area.objects.none())
+
+    def __init__(self, *args: Any, areas: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if areas is not None:
+            area_field: Any = self.fields["area"]
+            area_field.queryset = areas.filter(
+                level__in=[Level.COMMUNITY, Level.GRID, Level.ESTATE]
+            )
+        _style(self)
+
+
+class ResolvePickForm(forms.Form):
+    """Link the people waiting on `raw` to a registered standard address."""
+
+    raw = forms.CharField(widget=forms.HiddenInput, max_length=255)
+    dwelling = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class ResolveNewForm(forms.Form):
+    """Register the room (unit + room) in a building and link the people waiting on `raw`."""
+
+    raw = forms.CharField(widget=forms.HiddenInput, max_length=255)
+    building = forms.ModelChoiceField(label=_("building"), queryset=Building.objects.none())
+    unit = forms.CharField(label=_("unit"), max_length=10, required=False)
+    room = forms.CharField(label=_("room"), max_length=20)
+
+    def __init__(self, *args: Any, buildings: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if buildings is not None:
+            building_field: Any = self.fields["building"]
+            building_field.queryset = buildings
+        _style(self)

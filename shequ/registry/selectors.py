@@ -168,3 +168,191 @@ def open_reviews(*, visible_to: Any, limit: int = 100) -> list[MatchReview]:
     for r in reviews:
         r.row = json.loads(r.incoming)
     return reviews
+
+
+# ---------------------------------------------------------------------------------------------
+# Organisations and the addresses imports could not resolve. Imports stay inside the functions
+# so that this part of the module can grow without touching the import list above.
+
+
+def organisation_list(*, visible_to: Any) -> QuerySet[Any]:
+    from shequ.registry.models import Organisation
+
+    return Organisation.objects.visible_to(visible_to).select_related("area").order_by("name", "pk")
+
+
+def access_organisation(actor: Any, organisation_id: Any) -> Any:
+    """One organisation the actor may see; NotFound for missing and for not-visible alike."""
+    from shequ.core.errors import NotFound
+    from shequ.registry.access import _pk
+
+    organisation = (
+        organisation_list(visible_to=actor)
+        .select_related("area", "building")
+        .filter(pk=_pk(organisation_id))
+        .first()
+    )
+    if organisation is None:
+        raise NotFound()
+    return organisation
+
+
+def access_dwelling(actor: Any, dwelling_id: Any) -> Dwelling:
+    """One standard address (room) the actor may see; NotFound otherwise."""
+    from shequ.core.errors import NotFound
+    from shequ.registry.access import _pk
+
+    dwelling = (
+        Dwelling.objects.visible_to(actor)
+        .select_related("area", "building")
+        .filter(pk=_pk(dwelling_id))
+        .first()
+    )
+    if dwelling is None:
+        raise NotFound()
+    return dwelling
+
+
+def audit_history(obj: Any, limit: int = 50) -> list[Any]:
+    """The audited changes of one register record, newest first."""
+    from shequ.core.models import AuditEntry
+
+    return list(
+        AuditEntry.objects.filter(
+            object_type=obj._meta.label_lower, object_id=str(obj.pk)
+        ).order_by("-seq")[:limit]
+    )
+
+
+def dwelling_list(*, visible_to: Any) -> QuerySet[Dwelling]:
+    return (
+        Dwelling.objects.visible_to(visible_to)
+        .select_related("area", "building")
+        .order_by("standard_address")
+    )
+
+
+def address_q(q: str) -> Q:
+    """Standard addresses containing `q` as typed or as the address grammar writes it
+    (三号楼 finds 3栋)."""
+    from shequ.lib import address as addresses
+
+    q = q.strip()
+    if not q:
+        return Q()
+    standard = addresses.parse(q).standard_form()
+    found = Q(standard_address__contains=q)
+    if standard and standard != q:
+        found |= Q(standard_address__contains=standard)
+    return found
+
+
+def unresolved_people(*, visible_to: Any) -> QuerySet[Person]:
+    """People whose reported address matched no standard address; it is kept as written."""
+    return (
+        Person.objects.visible_to(visible_to).filter(dwelling__isnull=True).exclude(address_raw="")
+    )
+
+
+def unresolved_addresses(people: QuerySet[Person]) -> QuerySet[Any]:
+    """One row per address text: how many people wait on it and where they are filed."""
+    from django.db.models import Count, Min
+
+    return (
+        people.order_by()
+        .values("address_raw")
+        .annotate(
+            waiting=Count("pk"),
+            areas=Count("area", distinct=True),
+            area_name=Min("area__name"),
+        )
+        .order_by("-waiting", "address_raw")
+    )
+
+
+def waiting_on(*, visible_to: Any, raw: str, limit: int = 200) -> list[Person]:
+    """The people waiting on one address text."""
+    return list(
+        unresolved_people(visible_to=visible_to)
+        .filter(address_raw=raw)
+        .select_related("area")
+        .order_by("name", "pk")[:limit]
+    )
+
+
+def resolution_buildings(*, visible_to: Any, people: list[Person]) -> QuerySet[Building]:
+    """Buildings a new room may go in: those under the areas of the people waiting."""
+    from shequ.accounts.scoping import scope_q_for_paths
+
+    paths = {p.area.path for p in people}
+    return (
+        Building.objects.visible_to(visible_to)
+        .filter(scope_q_for_paths(paths, "area__path"))
+        .order_by("standard_address")
+    )
+
+
+class AddressSuggestion:
+    """What the address grammar makes of a raw address, and what it points at."""
+
+    def __init__(
+        self,
+        *,
+        standard: str,
+        queries: list[str],
+        dwelling: Dwelling | None,
+        building: Building | None,
+        unit: str,
+        room: str,
+    ) -> None:
+        self.standard, self.queries = standard, queries
+        self.dwelling, self.building = dwelling, building
+        self.unit, self.room = unit, room
+
+
+def address_suggestion(*, visible_to: Any, raw: str) -> AddressSuggestion:
+    """Read `raw` as the importer does; name the room or the building it seems to mean, and
+    searches for registered rooms from the narrowest (road, number, estate, building) to the
+    widest, since lists often get the road number wrong or leave the road out."""
+    from shequ.lib import address as addresses
+
+    place = addresses.parse(raw)
+    standard = place.standard_form()
+    community = place.admin.community
+    dwellings = Dwelling.objects.visible_to(visible_to)
+    buildings = Building.objects.visible_to(visible_to)
+    dwelling = (
+        dwellings.filter(standard_address__in=[standard, f"{community}{standard}"]).first()
+        if standard
+        else None
+    )
+    building_key = estate_key = ""
+    if place.building:
+        building_key = addresses.Address(
+            raw="",
+            road=place.road,
+            road_number=place.road_number,
+            estate=place.estate,
+            building=place.building,
+        ).standard_form()
+        estate_key = f"{place.estate}{place.building}栋" if place.estate else ""
+    building = None
+    if building_key:
+        building = buildings.filter(
+            standard_address__in=[building_key, f"{community}{building_key}"]
+        ).first()
+    if building is None and estate_key:
+        same = list(buildings.filter(standard_address__endswith=estate_key)[:2])
+        building = same[0] if len(same) == 1 else None
+    if dwelling is None and building is not None and place.room:
+        dwelling = dwellings.filter(building=building, unit=place.unit, room=place.room).first()
+    road = f"{place.road}{place.road_number}"
+    queries = [q[:50] for q in (building_key, estate_key, place.estate, road, raw) if q]
+    return AddressSuggestion(
+        standard=standard,
+        queries=list(dict.fromkeys(queries)),
+        dwelling=dwelling,
+        building=building,
+        unit=place.unit,
+        room=place.room,
+    )

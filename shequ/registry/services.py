@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -12,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from shequ.areas.models import Area, Level
 from shequ.core import audit
-from shequ.core.errors import DomainError
+from shequ.core.errors import DomainError, NotFound
 from shequ.lib import address as addresses
 from shequ.lib import idcard, normalize
 from shequ.registry import pii
@@ -21,12 +22,13 @@ from shequ.registry.models import (
     Building,
     Dwelling,
     Household,
+    Organisation,
     Person,
     PersonTag,
     TagType,
     UnmaskLog,
 )
-from shequ.registry.states import Gender, IdKind
+from shequ.registry.states import Gender, IdKind, OrganisationKind
 
 PERSON_FIELDS = (
     "name",
@@ -388,3 +390,240 @@ def household_set_head(*, actor: Any, household: Household, person: Person) -> H
         actor=actor, action="household.head_set", obj=household, changes={"person": person.pk}
     )
     return household
+
+
+# ---------------------------------------------------------------------------------------------
+# Organisations (实有单位)
+
+ORGANISATION_FIELDS = ("kind", "name", "credit_code", "contact_name", "phone", "address")
+_CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def credit_code_valid(code: str) -> bool:
+    """GB 32100-2015: 18 characters of the code's alphabet, the last one a weighted check."""
+    if len(code) != 18 or any(ch not in _CREDIT_CHARS for ch in code):
+        return False
+    total = sum(_CREDIT_CHARS.index(ch) * w for ch, w in zip(code, _CREDIT_WEIGHTS, strict=False))
+    return _CREDIT_CHARS[-total % 31] == code[17]
+
+
+def clean_organisation(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Normalise and check organisation fields; a DomainError names the field at fault."""
+    out: dict[str, Any] = {k: data[k] for k in ORGANISATION_FIELDS if k in data}
+    if "kind" in out and out["kind"] not in OrganisationKind.values:
+        raise DomainError(
+            "organisation_bad_kind",
+            _("Choose what kind of organisation this is."),
+            {"field": "kind"},
+        )
+    if "name" in out:
+        out["name"] = normalize.clean_text(str(out["name"] or ""))[:200]
+        if not out["name"]:
+            raise DomainError(
+                "organisation_bad_name", _("Enter the organisation's name."), {"field": "name"}
+            )
+    if "credit_code" in out:
+        code = normalize.to_halfwidth(str(out["credit_code"] or "")).strip().upper()
+        if code and not credit_code_valid(code):
+            raise DomainError(
+                "organisation_bad_credit_code",
+                _("This is not a valid unified social credit code (18 characters)."),
+                {"field": "credit_code"},
+            )
+        out["credit_code"] = code
+    if "contact_name" in out:
+        out["contact_name"] = normalize.clean_text(str(out["contact_name"] or ""))[:50]
+    if "address" in out:
+        out["address"] = normalize.clean_text(str(out["address"] or ""))[:200]
+    if "phone" in out:
+        raw_phone = str(out["phone"] or "").strip()
+        try:
+            out["phone"] = normalize.phone(raw_phone) if raw_phone else ""
+        except normalize.NormalizeError as exc:
+            raise DomainError("organisation_bad_phone", exc.message, {"field": "phone"}) from exc
+    return out
+
+
+def _check_credit_code_free(code: str, *, district: Area, exclude: int | None = None) -> None:
+    """An organisation is registered once per district (最多录一次)."""
+    if not code:
+        return
+    taken = Organisation.objects.filter(district=district, credit_code=code)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude)
+    if taken.exists():
+        raise DomainError(
+            "organisation_duplicate",
+            _("An organisation with this unified social credit code is already registered."),
+            {"field": "credit_code"},
+        )
+
+
+@transaction.atomic
+def organisation_create(
+    *,
+    actor: Any,
+    area: Area,
+    kind: str,
+    name: str,
+    credit_code: str = "",
+    contact_name: str = "",
+    phone: str = "",
+    address: str = "",
+) -> Organisation:
+    """Register an organisation (驻区单位, 社会组织, 物业企业, 商户) in an area."""
+    data = clean_organisation(
+        {
+            "kind": kind,
+            "name": name,
+            "credit_code": credit_code,
+            "contact_name": contact_name,
+            "phone": phone,
+            "address": address,
+        }
+    )
+    place = _place(area)
+    _check_credit_code_free(data["credit_code"], district=place["district"])
+    organisation = Organisation(**place, **data)
+    organisation.phone_blind = pii.phone_indexes(data["phone"])[0]
+    organisation.save(force_insert=True)
+    filled = {k: v for k, v in data.items() if v}
+    audit.record(
+        actor=actor,
+        action="organisation.created",
+        obj=organisation,
+        changes=_audit_changes(filled),
+    )
+    return organisation
+
+
+@transaction.atomic
+def organisation_update(
+    *, actor: Any, organisation: Organisation, area: Area | None = None, **fields: Any
+) -> Organisation:
+    """Change an organisation's fields (and, with `area`, move it to another area)."""
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    data = clean_organisation(fields)
+    changed: dict[str, Any] = {k: v for k, v in data.items() if getattr(organisation, k) != v}
+    if area is not None and area.pk != organisation.area_id:
+        place = _place(area)
+        changed["area"] = area
+        if place["district"].pk != organisation.district_id:
+            changed["district"] = place["district"]
+    if "credit_code" in changed:
+        district = changed.get("district", organisation.district)
+        _check_credit_code_free(changed["credit_code"], district=district, exclude=organisation.pk)
+    if not changed:
+        return organisation
+    before = {k: getattr(organisation, k) for k in changed}
+    for key, value in changed.items():
+        setattr(organisation, key, value)
+    if "phone" in changed:
+        organisation.phone_blind = pii.phone_indexes(organisation.phone or "")[0]
+    organisation.save()
+    log = {k: [str(before[k]), str(v)] for k, v in changed.items()}
+    audit.record(
+        actor=actor, action="organisation.updated", obj=organisation, changes=_audit_changes(log)
+    )
+    return organisation
+
+
+# ---------------------------------------------------------------------------------------------
+# Addresses an import could not resolve (kept as written in `Person.address_raw`)
+
+
+@dataclass(frozen=True)
+class AddressResolution:
+    """What one resolution did: the standard address, whether it is new, who was linked."""
+
+    raw: str
+    dwelling: Dwelling
+    created: bool
+    people: list[Person]
+
+
+def _dwelling_in(*, actor: Any, building: Building, unit: str, room: str) -> tuple[Dwelling, bool]:
+    """The room of a building the actor may see: the registered one, or a new one."""
+    if not Building.objects.visible_to(actor).filter(pk=building.pk).exists():
+        raise NotFound()
+    unit = normalize.to_halfwidth(unit or "").strip().removesuffix("单元").strip()
+    room = normalize.to_halfwidth(room or "").strip().removesuffix("室").strip()
+    if not room:
+        raise DomainError("address_bad_room", _("Enter the room number."), {"field": "room"})
+    existing = Dwelling.objects.filter(building=building, unit=unit, room=room).first()
+    if existing is not None:
+        return existing, False
+    return dwelling_create(actor=actor, building=building, unit=unit, room=room), True
+
+
+@transaction.atomic
+def address_resolve(
+    *,
+    actor: Any,
+    raw: str,
+    dwelling: Dwelling | None = None,
+    building: Building | None = None,
+    unit: str = "",
+    room: str = "",
+    source: str = "manual",
+) -> AddressResolution:
+    """Link everybody the actor may see who waits on the address `raw` to one standard address:
+    an existing `dwelling`, or the room `unit`/`room` of `building` (registered if new).
+
+    The people move to the dwelling's area, as the importer places a resolved row. A second
+    resolution of the same text finds nobody waiting and is refused.
+    """
+    if (dwelling is None) == (building is None):
+        raise DomainError(
+            "address_choose_one",
+            _("Pick a registered standard address or enter a new room, not both."),
+        )
+    created = False
+    if building is not None:
+        dwelling, created = _dwelling_in(actor=actor, building=building, unit=unit, room=room)
+    assert dwelling is not None
+    locked = (
+        Dwelling.objects.visible_to(actor)
+        .select_for_update()
+        .select_related("area", "district")
+        .filter(pk=dwelling.pk)
+        .first()
+    )
+    if locked is None:
+        raise NotFound()
+    people = list(
+        Person.objects.visible_to(actor)
+        .select_for_update()
+        .filter(dwelling__isnull=True, address_raw=raw)
+        .order_by("pk")
+    )
+    if not raw or not people:
+        raise DomainError(
+            "address_nothing_waiting",
+            _("Nobody is waiting on this address any more; it may have been resolved already."),
+        )
+    now = timezone.now()
+    stamp = _stamp(["dwelling"], source)
+    for person in people:
+        person.dwelling, person.area, person.district = locked, locked.area, locked.district
+        person.provenance = {**person.provenance, **stamp}
+        person.version += 1
+        person.updated_at = now
+    Person.objects.bulk_update(
+        people, ["dwelling", "area", "district", "provenance", "version", "updated_at"]
+    )
+    for person in people:
+        audit.record(
+            actor=actor,
+            action="person.address_resolved",
+            obj=person,
+            changes={"address_raw": raw, "dwelling": locked.standard_address},
+        )
+    audit.record(
+        actor=actor,
+        action="address.resolved",
+        obj=locked,
+        changes={"raw": raw, "people": len(people), "created": created},
+    )
+    return AddressResolution(raw=raw, dwelling=locked, created=created, people=people)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from shequ.registry import views, views_imports
+from shequ.registry import views, views_addresses, views_imports, views_orgs
 
 app_name = "registry"
 urlpatterns = [
@@ -22,5 +22,23 @@ urlpatterns = [
         name="import_rejected",
     ),
     path("queues/", views_imports.queue_index, name="queues"),
+    path("organisations/", views_orgs.organisation_index, name="organisations"),
+    path("organisations/new/", views_orgs.organisation_create, name="organisation_new"),
+    path(
+        "organisations/<str:organisation_id>/",
+        views_orgs.organisation_detail,
+        name="organisation",
+    ),
+    path(
+        "organisations/<str:organisation_id>/edit/",
+        views_orgs.organisation_edit,
+        name="organisation_edit",
+    ),
+    path(
+        "addresses/unresolved/",
+        views_addresses.address_unresolved,
+        name="addresses_unresolved",
+    ),
+    path("addresses/resolve/", views_addresses.address_resolve, name="address_resolve"),
     path("queues/<str:kind>/<str:item_id>/", views_imports.queue_decide, name="queue_decide"),
 ]

@@ -14,7 +14,7 @@ from shequ.registry.models import (
     Person,
     PersonTag,
 )
-from shequ.registry.states import Gender, Relation, ResidenceType
+from shequ.registry.states import Gender, OrganisationKind, Relation, ResidenceType
 
 
 class PersonTagSerializer(serializers.ModelSerializer):
@@ -150,6 +150,46 @@ class OrganisationSerializer(serializers.ModelSerializer):
 
     def get_phone(self, org: Organisation) -> str:
         return pii.mask_phone(org.phone)
+
+
+class OrganisationWriteSerializer(serializers.Serializer):
+    """Fields accepted on create and update (the services normalise and check them)."""
+
+    area = serializers.CharField(
+        max_length=32, required=False, help_text="community, grid or estate code"
+    )
+    kind = serializers.ChoiceField(choices=OrganisationKind.choices, required=False)
+    name = serializers.CharField(max_length=200, required=False)
+    credit_code = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    contact_name = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=30, required=False, allow_blank=True)
+    address = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class UnresolvedAddressSerializer(serializers.Serializer):
+    """One address text no standard address matched, with how many people wait on it."""
+
+    address_raw = serializers.CharField()
+    waiting = serializers.IntegerField()
+    areas = serializers.IntegerField(help_text="how many areas the people are filed in")
+    area_name = serializers.CharField(help_text="the first of those areas by name")
+
+
+class AddressResolveSerializer(serializers.Serializer):
+    """Either `dwelling` (a registered standard address) or `building` + `room` (+ `unit`)."""
+
+    raw = serializers.CharField(max_length=255, help_text="the address text as reported")
+    dwelling = serializers.IntegerField(required=False, min_value=1)
+    building = serializers.IntegerField(required=False, min_value=1)
+    unit = serializers.CharField(max_length=10, required=False, allow_blank=True, default="")
+    room = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+
+
+class AddressResolutionSerializer(serializers.Serializer):
+    raw = serializers.CharField()
+    dwelling = DwellingSerializer()
+    created = serializers.BooleanField(help_text="whether the standard address is new")
+    people = serializers.ListField(child=serializers.IntegerField(), help_text="linked people")
 
 
 class ImportBatchSerializer(serializers.ModelSerializer):

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -18,20 +19,29 @@ from shequ.areas.access import access_area
 from shequ.core.api import HasPerm
 from shequ.core.errors import NotFound
 from shequ.registry import selectors, services
-from shequ.registry.access import access_person
+from shequ.registry.access import access_building, access_person
 from shequ.registry.api.serializers import (
+    AddressResolutionSerializer,
+    AddressResolveSerializer,
     BuildingSerializer,
     DwellingSerializer,
     HouseholdSerializer,
     ImportBatchSerializer,
     ImportUploadSerializer,
     OrganisationSerializer,
+    OrganisationWriteSerializer,
     PersonDetailSerializer,
     PersonSerializer,
     PersonWriteSerializer,
     UnmaskSerializer,
+    UnresolvedAddressSerializer,
 )
-from shequ.registry.filters import PersonFilter
+from shequ.registry.filters import (
+    DwellingFilter,
+    OrganisationFilter,
+    PersonFilter,
+    UnresolvedAddressFilter,
+)
 from shequ.registry.imports import import_people
 from shequ.registry.models import (
     Building,
@@ -137,6 +147,10 @@ class _ScopedReadOnly(viewsets.ReadOnlyModelViewSet):
     model: Any = None
     related: tuple[str, ...] = ("area",)
 
+    def _require(self, perm: str) -> None:
+        if not HasPerm.of(perm)().has_permission(self.request, self):
+            self.permission_denied(self.request)
+
     def get_queryset(self) -> QuerySet[Any]:
         return (
             self.model.objects.visible_to(self.request.user)
@@ -155,11 +169,61 @@ class _ScopedReadOnly(viewsets.ReadOnlyModelViewSet):
 
 
 class AddressViewSet(_ScopedReadOnly):
-    """Standard addresses down to the room (dwellings)."""
+    """Standard addresses down to the room (dwellings); `q` searches them."""
 
     model = Dwelling
     serializer_class = DwellingSerializer
-    filterset_fields = ["building", "use"]
+
+    @property
+    def filterset_class(self) -> Any:
+        unresolved = getattr(self, "action", None) == "unresolved"
+        return UnresolvedAddressFilter if unresolved else DwellingFilter
+
+    def get_queryset(self) -> QuerySet[Any]:
+        if getattr(self, "action", None) == "unresolved":
+            return selectors.unresolved_people(visible_to=self.request.user)
+        return super().get_queryset()
+
+    @extend_schema(responses={200: UnresolvedAddressSerializer(many=True)})
+    @action(detail=False, methods=["get"])
+    def unresolved(self, request: Request) -> Response:
+        """Address texts from imports that match no standard address, with the number of
+        people waiting on each (needs `registry.edit`)."""
+        self._require("registry.edit")
+        people = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(selectors.unresolved_addresses(people))
+        return self.get_paginated_response(UnresolvedAddressSerializer(page, many=True).data)
+
+    @extend_schema(request=AddressResolveSerializer, responses={200: AddressResolutionSerializer})
+    @action(detail=False, methods=["post"], filter_backends=[])
+    def resolve(self, request: Request) -> Response:
+        """Link everybody waiting on `raw` to a registered standard address (`dwelling`) or to
+        a room registered now (`building` + `room`, optional `unit`); audited per person."""
+        self._require("registry.edit")
+        data = AddressResolveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        if bool(values.get("dwelling")) == bool(values.get("building")):
+            message = _(
+                "Give either dwelling (a registered standard address) or building and room."
+            )
+            raise serializers.ValidationError({"dwelling": [message]})
+        target: dict[str, Any]
+        if values.get("dwelling"):
+            target = {"dwelling": selectors.access_dwelling(request.user, values["dwelling"])}
+        else:
+            building = access_building(request.user, values["building"])
+            target = {"building": building, "unit": values["unit"], "room": values["room"]}
+        result = services.address_resolve(
+            actor=request.user, raw=values["raw"], source="api", **target
+        )
+        body = {
+            "raw": result.raw,
+            "dwelling": DwellingSerializer(result.dwelling).data,
+            "created": result.created,
+            "people": [p.pk for p in result.people],
+        }
+        return Response(body)
 
 
 class BuildingViewSet(_ScopedReadOnly):
@@ -175,10 +239,60 @@ class HouseholdViewSet(_ScopedReadOnly):
         return super().get_queryset().prefetch_related("members")
 
 
-class OrganisationViewSet(_ScopedReadOnly):
+class OrganisationViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, _ScopedReadOnly):
+    """Organisations (驻区单位, 社会组织, 物业企业, 商户); phones masked. Writes need
+    `registry.edit` and go through the same services as the pages."""
+
     model = Organisation
     serializer_class = OrganisationSerializer
-    filterset_fields = ["kind"]
+    filterset_class = OrganisationFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return selectors.organisation_list(visible_to=self.request.user)
+
+    def get_serializer_class(self) -> Any:
+        if self.action in ("create", "partial_update", "update"):
+            return OrganisationWriteSerializer
+        return OrganisationSerializer
+
+    def _area(self, code: str) -> Any:
+        try:
+            return access_area(self.request.user, code)
+        except NotFound as exc:
+            raise serializers.ValidationError({"area": [exc.message]}) from exc
+
+    @extend_schema(request=OrganisationWriteSerializer, responses={201: OrganisationSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        self._require("registry.edit")
+        data = OrganisationWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        missing = [k for k in ("area", "kind", "name") if not fields.get(k)]
+        if missing:
+            raise serializers.ValidationError(
+                {k: [_("This field is required for a new organisation.")] for k in missing}
+            )
+        area = self._area(fields.pop("area"))
+        organisation = services.organisation_create(actor=request.user, area=area, **fields)
+        body = OrganisationSerializer(self.get_queryset().get(pk=organisation.pk)).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=OrganisationWriteSerializer, responses={200: OrganisationSerializer})
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        self._require("registry.edit")
+        organisation = self.get_object()
+        data = OrganisationWriteSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        code = fields.pop("area", None)
+        services.organisation_update(
+            actor=request.user,
+            organisation=organisation,
+            area=self._area(code) if code else None,
+            **fields,
+        )
+        return Response(OrganisationSerializer(self.get_queryset().get(pk=organisation.pk)).data)
 
 
 class ImportViewSet(_ScopedReadOnly):
