@@ -9,6 +9,7 @@ from rest_framework.routers import DefaultRouter
 
 from shequ.accounts.api.views import TokenRevokeView, TokenView
 from shequ.areas.api.views import AreaViewSet
+from shequ.cases.api.views import CaseViewSet, CategoryViewSet, UnitViewSet
 from shequ.cases.urls import public_urlpatterns as case_public_urls
 from shequ.core import views as core_views
 from shequ.core.admin import harden_admin_site
@@ -31,6 +32,9 @@ router.register("buildings", BuildingViewSet, basename="building")
 router.register("households", HouseholdViewSet, basename="household")
 router.register("organisations", OrganisationViewSet, basename="organisation")
 router.register("imports", ImportViewSet, basename="import")
+router.register("cases", CaseViewSet, basename="case")
+router.register("case-categories", CategoryViewSet, basename="case-category")
+router.register("case-units", UnitViewSet, basename="case-unit")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
