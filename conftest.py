@@ -27,7 +27,25 @@ def committed_db(django_db_blocker: Any) -> Iterator[None]:
     built again afterwards for the tests that follow."""
     yield
     with django_db_blocker.unblock():
+        _restore_migrated_data()
         testing.build_world()
+
+
+def _restore_migrated_data() -> None:
+    """The rows data migrations install (a flush deletes them with everything else)."""
+    from django.apps import apps
+
+    from shequ.cases.defaults import install_categories
+
+    install_categories(apps.get_model("cases", "Category"))
+    if apps.is_installed("shequ.servicedesk"):
+        from shequ.servicedesk import defaults
+
+        for name in ("install_catalogue", "install_certificate_types"):
+            installer = getattr(defaults, name, None)
+            if installer is not None:
+                model = {"install_catalogue": "ServiceItem"}.get(name, "CertificateType")
+                installer(apps.get_model("servicedesk", model))
 
 
 @pytest.fixture(autouse=True)

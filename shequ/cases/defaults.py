@@ -62,6 +62,10 @@ CATEGORIES: list[tuple[str, str, list[tuple[str, str, str, str, int, int, int, i
 ]  # fmt: skip
 
 
+# Disputes, public security and welfare concern named people: never offered through Open311.
+PRIVATE = ("05", "06", "07")
+
+
 def install_categories(category_model: Any) -> int:
     """Create the default tree (idempotent: existing codes are left as the admin edited them)."""
     created = 0
@@ -86,6 +90,7 @@ def install_categories(category_model: Any) -> int:
                     "verify_sla": ver,
                     "on_spot": spot,
                     "sort": sub_order,
+                    "public": code not in PRIVATE,
                     # Hours-based categories escalate every working day overdue; day-based
                     # ones every two working days (16 office hours).
                     "escalate_after": 8 if unit == H else 16,

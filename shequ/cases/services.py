@@ -42,7 +42,7 @@ User = get_user_model()
 CASE_LEVELS = {Level.COMMUNITY, Level.GRID, Level.ESTATE, Level.BUILDING}
 
 
-def _code(now: dt.datetime) -> str:
+def case_number(now: dt.datetime) -> str:
     """SJ20261122-000123: the day's next number, from a locked per-day counter row."""
     day = timezone.localdate(now)
     counter, _created = CaseCounter.objects.select_for_update().get_or_create(day=day)
@@ -269,7 +269,7 @@ def case_create(
         now = timezone.now()
         staff = policy.in_scope(actor, "cases.view", area.path)
         case = Case(
-            code=_code(now),
+            code=case_number(now),
             category=category,
             area=area,
             district=_district(area),

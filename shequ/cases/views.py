@@ -35,6 +35,7 @@ EVENT_LABELS = {
     "sla_red": gettext_lazy("Overdue"),
     "auto_escalate": gettext_lazy("Escalated automatically"),
     "auto_close": gettext_lazy("Closed automatically"),
+    "media_url": gettext_lazy("Media link from an Open311 client (not fetched)"),
 }
 
 

@@ -177,13 +177,15 @@ def test_services_are_the_public_active_leaf_categories(
     client: Client, cw: CaseWorld, schemas: Registry
 ) -> None:
     Category.objects.filter(code="0103").update(active=False)
-    Category.objects.filter(code="0504").update(public=False)
+    Category.objects.filter(code="0304").update(public=False)
     body = json_of(client.get(f"{BASE}/services.json"))
     conforms(schemas, "services.json", body)
     codes = [row["service_code"] for row in body]
-    assert "0102" in codes and "0501" in codes
+    assert "0102" in codes and "0301" in codes
     assert "01" not in codes  # a group, not a service
-    assert "0103" not in codes and "0504" not in codes
+    assert "0103" not in codes and "0304" not in codes
+    # Disputes, security and welfare name people: never offered to outside systems.
+    assert not {"0501", "0601", "0701"} & set(codes)
     row = next(r for r in body if r["service_code"] == "0102")
     assert row["service_name"] == "乱堆乱放"
     assert row["group"] == "市容环境"
@@ -505,9 +507,11 @@ def test_a_redo_makes_a_closed_request_open_again(
 
 def test_requests_filter_by_service_code(client: Client, cw: CaseWorld) -> None:
     clutter = report(cw)
-    dispute = report(cw, category=cw.dispute)
+    road = report(cw, category=Category.objects.get(code="0301"))
+    report(cw, category=cw.dispute)  # not public: never listed
     assert ids(client, service_code="0102") == {clutter.code}
-    assert ids(client, service_code="0102,0501") == {clutter.code, dispute.code}
+    assert ids(client, service_code="0102,0301") == {clutter.code, road.code}
+    assert ids(client, service_code="0501") == set()
     assert ids(client, service_code="9999") == set()
 
 
