@@ -22,6 +22,8 @@ from shequ.registry.api.views import (
     OrganisationViewSet,
     PersonViewSet,
 )
+from shequ.servicedesk.api.views import ApplicationViewSet, ServiceItemViewSet
+from shequ.servicedesk.urls import desk_urlpatterns as desk_urls
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -35,6 +37,8 @@ router.register("imports", ImportViewSet, basename="import")
 router.register("cases", CaseViewSet, basename="case")
 router.register("case-categories", CategoryViewSet, basename="case-category")
 router.register("case-units", UnitViewSet, basename="case-unit")
+router.register("service-items", ServiceItemViewSet, basename="service-item")
+router.register("applications", ApplicationViewSet, basename="application")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
@@ -61,6 +65,8 @@ urlpatterns = [
     path("cases/", include("shequ.cases.urls")),
     path("track/", include(case_public_urls)),
     path("inbox/", include("shequ.inbox.urls")),
+    path("services/", include("shequ.servicedesk.urls")),
+    path("desk/", include(desk_urls)),
     path("open311/v2/", include("shequ.cases.open311.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

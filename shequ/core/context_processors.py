@@ -50,6 +50,8 @@ NAV: list[NavItem] = [
     ),
     NavItem(_("Cases"), "cases:index", "urgent", "cases.report", "/cases/"),
     NavItem(_("Inbox"), "inbox:index", "bell", None, "/inbox/"),
+    NavItem(_("One-stop desk"), "desk:index", "building-community", "desk.view", "/desk/"),
+    NavItem(_("Service guide"), "services:catalogue", "book-2", None, "/services/"),
     NavItem(_("Audit log"), "audit:list", "shield-check", "audit.view", "/audit/"),
     NavItem(_("API"), "api-docs", "api", "areas.browse", "/api/"),
 ]
