@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from shequ.accounts.scoping import subtree_q
 from shequ.areas.models import Area
 from shequ.registry.models import Dwelling, Organisation, Person, TagType
-from shequ.registry.selectors import address_q, search_q
+from shequ.registry.selectors import address_q, search_people
 from shequ.registry.states import (
     DwellingUse,
     Gender,
@@ -56,7 +56,7 @@ class PersonFilter(django_filters.FilterSet):
         fields = ["q", "residence_type", "gender", "status", "tag", "area", "age_min", "age_max"]
 
     def search(self, queryset: QuerySet[Person], name: str, value: str) -> QuerySet[Person]:
-        return queryset.filter(search_q(value))
+        return search_people(queryset, value)
 
     def with_tag(self, queryset: QuerySet[Person], name: str, value: str) -> QuerySet[Person]:
         today = timezone.localdate()

@@ -211,7 +211,20 @@ class Person(Placed):
                 condition=models.Q(gender__in=Gender.values), name="person_gender"
             ),
         ]
-        indexes = [models.Index(fields=["area", "status"], name="person_area_status")]
+        indexes = [
+            models.Index(fields=["area", "status"], name="person_area_status"),
+            # Search (registry.selectors.search_people): each kind of search walks one of
+            # these in the order it returns people, and the area in the index lets scoping
+            # and the capped count skip the rows themselves.
+            models.Index(fields=["name", "id", "area"], name="person_name_search"),
+            # With the pinyin: `zh` (initials of 张华, start of zhang) walks one range of it.
+            models.Index(
+                fields=["name_initials", "name", "id", "area", "name_pinyin"],
+                name="person_initials_search",
+            ),
+            models.Index(fields=["name_pinyin", "name", "id", "area"], name="person_pinyin_search"),
+            models.Index(fields=["dwelling", "name", "id", "area"], name="person_dwelling_search"),
+        ]
 
     def __str__(self) -> str:
         return self.name

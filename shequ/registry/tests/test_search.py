@@ -1,0 +1,230 @@
+"""Person search: addresses, pinyin, capped counts, scoping, and the indexes behind them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from shequ.core import testing
+from shequ.registry import selectors, services
+from shequ.registry.filters import PersonFilter
+from shequ.registry.models import Building, Dwelling, Person
+
+
+def names(people: Any) -> list[str]:
+    return [p.name for p in people]
+
+
+def found(username: str, q: str) -> list[str]:
+    return names(selectors.person_list(visible_to=testing.persona(username), q=q))
+
+
+@dataclass
+class Street:
+    building: Building  # 幸福路12号翠苑1区3栋, in estate A1 (grid A, community C1)
+    room: Dwelling  # its 2单元301室
+    rural: Dwelling  # 乙村王家坞12号1室 in grid Z (another street)
+    zhang: Person  # in 3栋2单元301室
+    li: Person  # in 3栋1单元101室
+    wang: Person  # in 王家坞12号, grid Z
+    waiting: Person  # grid A, no dwelling: reported 幸福路12号翠苑一区5栋
+
+
+@pytest.fixture
+def street(world: Any) -> Street:
+    actor = testing.persona("community_worker")
+    admin = testing.persona("district_admin")
+    building = services.building_create(
+        actor=actor,
+        area=testing.area("A1"),
+        code="B-A1-3",
+        name="3栋",
+        road="幸福路",
+        road_number="12",
+    )
+    room = services.dwelling_create(actor=actor, building=building, unit="2", room="301")
+    ground = services.dwelling_create(actor=actor, building=building, unit="1", room="101")
+    farm = services.building_create(
+        actor=admin, area=testing.area("Z"), code="B-Z-12", name="12号", road="乙村王家坞"
+    )
+    rural = services.dwelling_create(actor=admin, building=farm, room="1")
+
+    def person(area: str, name: str, dwelling: Dwelling | None, **more: Any) -> Person:
+        return services.person_create(
+            actor=admin, area=testing.area(area), name=name, dwelling=dwelling, **more
+        )
+
+    return Street(
+        building=building,
+        room=room,
+        rural=rural,
+        zhang=person("A1", "张三", room),
+        li=person("A1", "李四", ground),
+        wang=person("Z", "王五", rural),
+        waiting=person("A", "赵六", None, address_raw="幸福路12号翠苑一区5栋"),
+    )
+
+
+# --- addresses -------------------------------------------------------------------------------
+
+
+def test_an_address_fragment_finds_the_people_living_there(street: Street) -> None:
+    assert street.room.standard_address == "幸福路12号翠苑1区3栋2单元301室"
+    assert found("community_worker", "3栋2单元") == ["张三"]
+    assert found("community_worker", "翠苑1区3栋") == ["张三", "李四"]  # room by room
+    # As the address grammar writes it: 一区 is 1区, 幢 and 号楼 are 栋.
+    assert found("community_worker", "翠苑一区3幢") == ["张三", "李四"]
+    assert found("community_worker", "3号楼2单元") == ["张三"]
+    # 赵六 reported an address on it: with both readings finding people, by registration.
+    assert found("community_worker", "幸福路") == ["张三", "李四", "赵六"]
+
+
+def test_an_address_search_never_crosses_the_users_area(street: Street) -> None:
+    assert street.rural.standard_address == "乙村王家坞12号1室"
+    assert found("community_worker", "12号") == ["张三", "李四", "赵六"]
+    assert sorted(found("district_admin", "12号")) == ["张三", "李四", "王五", "赵六"]
+    assert found("community_worker", "王家坞") == []
+    assert found("grid_worker_b", "幸福路") == []
+
+
+def test_an_address_as_reported_counts_only_for_people_without_a_dwelling(
+    street: Street,
+) -> None:
+    assert found("community_worker", "5栋") == ["赵六"]  # two characters: no trigram
+    assert found("community_worker", "一区5栋") == ["赵六"]
+    Person.objects.filter(pk=street.waiting.pk).update(dwelling=street.room)
+    # Now the room's standard address is theirs (the list shows it), not what they reported.
+    assert found("community_worker", "一区5栋") == []
+    assert found("community_worker", "5栋") == []
+    assert found("community_worker", "3栋2单元") == ["张三", "赵六"]
+
+
+def test_the_address_indexes_follow_every_change(street: Street) -> None:
+    Dwelling.objects.filter(pk=street.room.pk).update(standard_address="幸福路12号翠苑一区3栋9单元")
+    assert found("community_worker", "3栋9单元") == ["张三"]
+    assert found("community_worker", "3栋2单元") == []
+    Person.objects.filter(pk=street.waiting.pk).update(address_raw="幸福路14号")
+    assert found("community_worker", "幸福路14号") == ["赵六"]
+    assert found("community_worker", "翠苑一区5栋") == []
+    Person.objects.filter(pk=street.waiting.pk).delete()
+    assert found("community_worker", "幸福路14号") == []
+    Person.objects.filter(dwelling=street.room).update(dwelling=None)  # its room is gone
+    Dwelling.objects.filter(pk=street.room.pk).delete()
+    assert found("community_worker", "3栋9单元") == []
+    assert found("community_worker", "翠苑一区3栋") == ["李四"]
+
+
+def test_the_address_indexes_are_in_place(db: Any) -> None:
+    """On SQLite a migration that rebuilds registry_person or registry_dwelling (Django copies
+    the table) drops the triggers of migration 0005 with the old table: make them again there."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            expected = {
+                f"{table}_{event}"
+                for table in ("registry_dwelling_address_fts", "registry_person_unresolved_fts")
+                for event in ("insert", "delete", "update")
+            }
+        else:
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE %s", ["%trgm"])
+            expected = {"registry_dwelling_address_trgm", "registry_person_unresolved_trgm"}
+        assert expected <= {row[0] for row in cursor.fetchall()}
+
+
+# --- names and pinyin ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def namesakes(world: Any) -> None:
+    actor = testing.persona("district_admin")
+    for area, name in [
+        ("A", "张三"),
+        ("A", "张华"),  # initials zh, pinyin zhanghua
+        ("A", "邹辉"),  # initials zh, pinyin zouhui
+        ("B", "赵四"),  # initials zs, pinyin zhaosi
+        ("B", "周山"),  # initials zs, pinyin zhoushan
+        ("A", "张三丰"),
+        ("Z", "郑爽"),  # initials zs, another street
+    ]:
+        services.person_create(actor=actor, area=testing.area(area), name=name)
+
+
+def test_pinyin_initials_find_people_closest_first(namesakes: None) -> None:
+    assert found("community_worker", "zs") == ["周山", "张三", "赵四", "张三丰"]
+    assert found("community_worker", "ZSF") == ["张三丰"]
+    assert found("grid_worker_b", "zs") == ["周山", "赵四"]
+    assert sorted(found("district_admin", "zs")) == ["周山", "张三", "张三丰", "赵四", "郑爽"]
+
+
+def test_letters_read_as_initials_or_pinyin_give_the_same_people_on_either_plan(
+    namesakes: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # zh: initials of 张华 and 邹辉, the start of zhang…, zhao…, zhou…
+    everyone = ["张三", "张三丰", "张华", "周山", "赵四", "邹辉"]
+    assert sorted(found("community_worker", "zh")) == sorted(everyone)
+    monkeypatch.setattr(selectors, "_PROBE", 1)  # as if there were thousands: walk the index
+    assert sorted(found("community_worker", "zh")) == sorted(everyone)
+    assert found("community_worker", "zh")[:2] == ["张华", "邹辉"]  # initials zh first
+    assert found("community_worker", "zhou") == ["周山"]
+    assert found("community_worker", "z") == ["张华", "邹辉", "周山", "张三", "赵四", "张三丰"]
+
+
+def test_the_plain_filter_means_the_same_as_the_search(namesakes: None, street: Street) -> None:
+    user = testing.persona("community_worker")
+    visible = Person.objects.visible_to(user)
+    for q in ["zs", "zh", "张", "张三", "3栋2单元", "幸福路", "5栋", "一区5栋", "xyz"]:
+        plain = set(visible.filter(selectors.search_q(q)).values_list("pk", flat=True))
+        assert {p.pk for p in selectors.person_list(visible_to=user, q=q)} == plain, q
+
+
+# --- counts ----------------------------------------------------------------------------------
+
+
+def test_a_search_count_stops_past_the_cap(
+    namesakes: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_CAP", 2)
+    user = testing.persona("district_admin")
+    people = selectors.person_list(visible_to=user, q="z")
+    assert people.count() == 3  # "more than 2"
+    assert len(list(people)) == 7  # the list itself is whole
+    assert selectors.person_list(visible_to=user, q="zs").count() == 3
+    assert selectors.person_list(visible_to=user, q="周山").count() == 1
+    assert selectors.person_list(visible_to=user).count() == Person.objects.count()
+
+
+def test_the_filter_set_caps_the_count_and_keeps_narrowing(
+    namesakes: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_CAP", 2)
+    user = testing.persona("district_admin")
+    Person.objects.filter(name="张三丰").update(residence_type="floating")
+    base = selectors.person_list(visible_to=user)
+    assert PersonFilter({"q": "zs"}, queryset=base).qs.count() == 3
+    narrowed = PersonFilter({"q": "zs", "residence_type": "floating"}, queryset=base).qs
+    assert (narrowed.count(), names(narrowed)) == (1, ["张三丰"])
+
+
+def test_a_page_of_a_search_is_the_same_people_in_the_same_order(namesakes: None) -> None:
+    user = testing.persona("district_admin")
+    people = selectors.person_list(visible_to=user, q="z")
+    everyone = list(people)  # evaluated: slices come from the cache
+    assert names(everyone) == ["张华", "邹辉", "周山", "张三", "赵四", "郑爽", "张三丰"]
+    fresh = selectors.person_list(visible_to=user, q="z")  # not evaluated: ids first
+    assert names(fresh[2:5]) == names(everyone[2:5]) == names(people[2:5])
+    assert [p.area.code for p in fresh[:3]] == [p.area.code for p in everyone[:3]]
+    assert fresh[4].name == "赵四"
+
+
+def test_the_people_page_pages_a_capped_search(
+    namesakes: None, login: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_CAP", 2)
+    response = login("district_admin").get(reverse("registry:people"), {"q": "z"})
+    page = response.context["page"]
+    assert response.status_code == 200 and page.paginator.count == 3
+    assert len(page.object_list) == 3  # the pages reach as far as the count does
