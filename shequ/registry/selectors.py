@@ -89,10 +89,11 @@ class PersonResults(StaffQuerySet):
     (a slice) is found as ids first, so that only its own 25 wide rows are ever read."""
 
     count_cap: int | None = None
+    viewer: Any = None  # whom person_list scoped these to
 
     def _clone(self) -> Self:
         clone = super()._clone()  # type: ignore[misc]  # private in Django, not in the stubs
-        clone.count_cap = self.count_cap
+        clone.count_cap, clone.viewer = self.count_cap, self.viewer
         return clone
 
     def capped(self, cap: int | None = None) -> Self:
@@ -185,8 +186,14 @@ def _address_reading(q: str, people: QuerySet[Person]) -> _Reading:
         unresolved = Q(pk__in=RawSQL(_SQLITE_UNRESOLVED_MATCHING, [phrases]))  # noqa: S611
     else:
         # PostgreSQL answers these LIKEs from its trigram indexes (three characters or more).
-        # order_by(): not the model's ordering, which is a join and a sort here
-        matching = Dwelling.objects.filter(_contains_any("standard_address", forms)).order_by()
+        # order_by(): not the model's ordering, which is a join and a sort here. Only the
+        # viewer's rooms: PostgreSQL cannot tell how many a subquery returns, and may read
+        # every person in them when it guesses few.
+        viewer = people.viewer if isinstance(people, PersonResults) else None
+        rooms_here = (
+            Dwelling.objects.all() if viewer is None else Dwelling.objects.visible_to(viewer)
+        )
+        matching = rooms_here.filter(_contains_any("standard_address", forms)).order_by()
         rooms = matching.values("pk")
         in_dwellings = (
             Q(_InArray(F("dwelling_id"), rooms))
@@ -289,6 +296,7 @@ def person_list(*, visible_to: Any, q: str = "") -> QuerySet[Person]:
         .select_related("area", "dwelling")
         .order_by(*_NAME_ORDER)
     )
+    people.viewer = visible_to
     return search_people(people, q)
 
 
