@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages: msgfmt for the translations, CJK fonts for pages and PDFs; chromium for
 # the browser tests only.
-RUN_DEBS := gettext fonts-noto-cjk
+RUN_DEBS := gettext fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 TEST_DEBS := chromium
 NODE_DEBS := nodejs npm
 LOCAL_ENV := SHEQU_SECRET_KEY_FILE=var/secret_key SHEQU_FIELD_KEY_FILE=var/field_key SHEQU_HTTPS=0

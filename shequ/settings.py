@@ -75,6 +75,10 @@ try:
     CASE_PHOTO_MAX_MB = env_int("SHEQU_CASE_PHOTO_MAX_MB", 10)
     if min(CASE_REOPEN_DAYS, CASE_AUTOCLOSE_DAYS, CASE_PHOTO_MAX_MB) < 1:
         raise EnvError("SHEQU_CASE_* settings must be at least 1")
+    # Printed on certificates (the QR code's verification link) where no request says the host.
+    PUBLIC_URL = (env_str("SHEQU_PUBLIC_URL", "http://127.0.0.1:8000") or "").rstrip("/")
+    if not PUBLIC_URL.startswith(("http://", "https://")):
+        raise EnvError("SHEQU_PUBLIC_URL must start with http:// or https://")
 except EnvError as exc:
     raise ImproperlyConfigured(f"shequ configuration error: {exc}") from exc
 

@@ -22,8 +22,15 @@ from shequ.registry.api.views import (
     OrganisationViewSet,
     PersonViewSet,
 )
+from shequ.servicedesk import views_certificates as certificate_views
+from shequ.servicedesk.api.certificates import (
+    CertificateTypeViewSet,
+    CertificateViewSet,
+    VerifyView,
+)
 from shequ.servicedesk.api.views import ApplicationViewSet, ServiceItemViewSet
 from shequ.servicedesk.urls import desk_urlpatterns as desk_urls
+from shequ.servicedesk.urls_certificates import desk_urlpatterns as certificate_desk_urls
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -37,6 +44,8 @@ router.register("imports", ImportViewSet, basename="import")
 router.register("cases", CaseViewSet, basename="case")
 router.register("case-categories", CategoryViewSet, basename="case-category")
 router.register("case-units", UnitViewSet, basename="case-unit")
+router.register("certificate-types", CertificateTypeViewSet, basename="certificate-type")
+router.register("certificates", CertificateViewSet, basename="certificate")
 router.register("service-items", ServiceItemViewSet, basename="service-item")
 router.register("applications", ApplicationViewSet, basename="application")
 
@@ -44,6 +53,7 @@ api_v1 = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
     path("auth/token/revoke/", TokenRevokeView.as_view(), name="auth-token-revoke"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("verify/<str:code>/", VerifyView.as_view(), name="certificate-verify"),
     *router.urls,
 ]
 
@@ -65,6 +75,10 @@ urlpatterns = [
     path("cases/", include("shequ.cases.urls")),
     path("track/", include(case_public_urls)),
     path("inbox/", include("shequ.inbox.urls")),
+    path("certificates/", include("shequ.servicedesk.urls_certificates")),
+    path("desk/certificates/", include(certificate_desk_urls)),
+    path("verify/", certificate_views.verify_form, name="certificate_verify_form"),
+    path("verify/<str:code>", certificate_views.verify, name="certificate_verify"),
     path("services/", include("shequ.servicedesk.urls")),
     path("desk/", include(desk_urls)),
     path("open311/v2/", include("shequ.cases.open311.urls")),

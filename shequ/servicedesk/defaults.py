@@ -733,3 +733,6 @@ def install_catalogue(item_model: Any) -> int:
         )
         created += made
     return created
+
+
+from shequ.servicedesk.certificate_defaults import install_certificate_types  # noqa: E402, F401
