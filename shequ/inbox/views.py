@@ -18,7 +18,8 @@ from shequ.inbox.models import Notification
 
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    rows = Notification.objects.filter(user_id=int(request.user.pk or 0)).order_by("-created_at", "-id")
+    mine = Notification.objects.filter(user_id=int(request.user.pk or 0))
+    rows = mine.order_by("-created_at", "-id")
     page = Paginator(rows, 25).get_page(request.GET.get("page"))
     return render_page(request, "inbox/index.html", {"page": page}, partial="list")
 
