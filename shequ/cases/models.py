@@ -413,24 +413,52 @@ class CaseCounter(models.Model):
         return f"{self.day}:{self.last}"
 
 
+class StatGrain(models.IntegerChoices):
+    """What a CaseStat row is counted under. OWN rows are the cases' own areas with leaf
+    categories and lead units; the others roll them up so that a district's or a street's page
+    reads a few hundred rows a day instead of thousands."""
+
+    OWN = 0, _("The case's area, category and lead unit")
+    DISTRICT = 1, _("District, top-level category and lead unit")
+    STREET = 2, _("Street, top-level category and lead unit")
+    COMMUNITY = 3, _("Community and top-level category")
+    DISTRICT_LEAF = 11, _("District and category")
+    STREET_LEAF = 12, _("Street and category")
+    # `day` is the Monday of the week: the alerts' eight weeks of history in a few rows.
+    COMMUNITY_WEEK = 23, _("Community and top-level category, by week")
+
+
 class CaseStat(models.Model):
     """Case figures of one day for one (area, category, lead unit), pre-aggregated so the
     analysis pages read a few thousand rows instead of a million cases.
 
-    Each figure is counted on the day its event happened (local calendar day):
-    `reported` on the day the case was reported; `resolved`, `on_time`, `overdue`, the handling
-    time and the rating on the day it was resolved; `closed` on the day it was closed. See
+    Each figure is counted on the day its event happened (local calendar day): `reported` on
+    the day the case was reported; `resolved`, `on_time`, `overdue`, the handling time and the
+    rating on the day it was resolved; `closed` on the day it was closed. Each OWN row (the
+    case's own area) is also rolled up under its district, street and community (`grain`). See
     `cases.analysis` for the exact definitions and how rows are kept up to date.
     """
 
     day = models.DateField(_("day"))
+    grain = models.PositiveSmallIntegerField(
+        _("counted under"), choices=StatGrain.choices, default=StatGrain.OWN
+    )
+    # No indexes on the keys: rows are found by path and day, and are derived data.
     area = models.ForeignKey(
-        "areas.Area", verbose_name=_("area"), on_delete=models.CASCADE, related_name="+"
+        "areas.Area",
+        verbose_name=_("area"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     # The area's path, copied so that a subtree and a period are one index range.
     area_path = models.CharField(_("area path"), max_length=64)
     category = models.ForeignKey(
-        Category, verbose_name=_("category"), on_delete=models.CASCADE, related_name="+"
+        Category,
+        verbose_name=_("category"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     unit = models.ForeignKey(
         Unit,
@@ -439,6 +467,7 @@ class CaseStat(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="+",
+        db_index=False,
     )
     reported = models.PositiveIntegerField(_("reported"), default=0)
     resolved = models.PositiveIntegerField(_("resolved"), default=0)
@@ -455,19 +484,39 @@ class CaseStat(models.Model):
         verbose_name = _("case statistics row")
         verbose_name_plural = _("case statistics")
         indexes = [
-            # A community's or street's period (a narrow subtree) …
-            models.Index(fields=["area_path", "day"], name="casestat_path_day"),
-            # … and a district's period (most rows of each day).
-            models.Index(fields=["day", "area_path"], name="casestat_day_path"),
+            # An area's (or a few areas') rows of a period; a subtree's for the OWN grain. Every
+            # column is in it, so the pages read the index alone (SQLite; PostgreSQL once the
+            # rows are vacuumed), not a table row per index entry.
+            models.Index(
+                fields=[
+                    "grain",
+                    "area_path",
+                    "day",
+                    "category",
+                    "unit",
+                    "reported",
+                    "resolved",
+                    "closed",
+                    "on_time",
+                    "overdue",
+                    "rating_sum",
+                    "rating_count",
+                    "rating_good",
+                    "handle_seconds_sum",
+                    "handle_count",
+                ],
+                name="casestat_grain_path_day",
+            ),
         ]
         constraints = [
+            # Day first: a refresh deletes whole days through this index. NULLs are distinct
+            # in it, so the rows without a unit have their own (partial) one below.
             models.UniqueConstraint(
-                fields=["day", "area", "category", "unit"],
-                condition=models.Q(unit__isnull=False),
+                fields=["day", "grain", "area", "category", "unit"],
                 name="casestat_unique_with_unit",
             ),
             models.UniqueConstraint(
-                fields=["day", "area", "category"],
+                fields=["day", "grain", "area", "category"],
                 condition=models.Q(unit__isnull=True),
                 name="casestat_unique_without_unit",
             ),
@@ -479,4 +528,4 @@ class CaseStat(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.day} {self.area_path} {self.category_id} {self.unit_id}"
+        return f"{self.day} {self.grain}:{self.area_path} {self.category_id} {self.unit_id}"

@@ -49,6 +49,9 @@ NAV: list[NavItem] = [
         _("Exports"), "registry:exports", "file-export", "registry.export", "/registry/exports/"
     ),
     NavItem(_("Cases"), "cases:index", "urgent", "cases.report", "/cases/"),
+    NavItem(
+        _("Case analysis"), "cases:analysis", "chart-dots", "cases.analyse", "/cases/analysis/"
+    ),
     NavItem(_("Inbox"), "inbox:index", "bell", None, "/inbox/"),
     NavItem(_("One-stop desk"), "desk:index", "building-community", "desk.view", "/desk/"),
     NavItem(_("Service guide"), "services:catalogue", "book-2", None, "/services/"),
