@@ -65,6 +65,8 @@ run: install secrets
 	$(LOCAL_ENV) $(BIN)/shequ demo
 	$(LOCAL_ENV) $(BIN)/shequ collectstatic --noinput -v0
 	@echo "shequ at http://$(HOST):$(PORT)/ — demo accounts in README.md (password shequ-demo-2026)"
+	@# The SLA worker (deadlines, escalation, reminders) runs beside the web server and stops with it.
+	$(LOCAL_ENV) $(BIN)/shequ worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(LOCAL_ENV) $(BIN)/gunicorn shequ.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
 
 lint: install

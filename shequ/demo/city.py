@@ -290,7 +290,10 @@ def reset() -> None:
     if district is None:
         return
     with transaction.atomic():
-        people.remove(DISTRICT_CODE)  # registry rows protect their areas: they go first
+        from shequ.demo import cases
+
+        cases.remove(district)  # cases and registry rows protect their areas: they go first
+        people.remove(DISTRICT_CODE)
         inside = Membership.objects.filter(subtree_q(district.path, "area__path"))
         users = set(inside.values_list("user_id", flat=True))
         inside.delete()

@@ -36,6 +36,8 @@ def parse_hours(text: str) -> tuple[Span, ...]:
             end = dt.time.fromisoformat(end_s.strip())
         except ValueError as exc:
             raise ValueError(f"office hours: cannot read {part!r} (use HH:MM-HH:MM)") from exc
+        if start.tzinfo or end.tzinfo:  # comparing them with plain times would raise TypeError
+            raise ValueError(f"office hours: give {part!r} without a time zone")
         if end <= start or (spans and start < spans[-1][1]):
             raise ValueError(f"office hours: {part!r} is empty or overlaps the span before it")
         spans.append((start, end))
@@ -91,6 +93,8 @@ class Calendar:
 
     def add_hours(self, start: dt.datetime, hours: float) -> dt.datetime:
         """The moment `hours` office hours after `start` (counting only office time)."""
+        if hours < 0:
+            raise ValueError("cannot add a negative number of office hours")
         remaining = dt.timedelta(hours=hours)
         moment = self._local(start)
         day = moment.date()
@@ -128,15 +132,16 @@ class Calendar:
         start, end = self._local(start), self._local(end)
         if end <= start:
             return 0
-        total = 0.0
+        # Summed as timedeltas: adding floats drifts below a whole second (71999 for 72000).
+        total = dt.timedelta()
         day = start.date()
         while day <= end.date():
             for a, b in self._spans_on(day):
                 lo, hi = max(a, start), min(b, end)
                 if hi > lo:
-                    total += (hi - lo).total_seconds()
+                    total += hi - lo
             day += dt.timedelta(days=1)
-        return int(total)
+        return int(total.total_seconds())
 
     @property
     def seconds_per_day(self) -> int:

@@ -14,6 +14,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.test import RequestFactory
+from django.utils import timezone
 
 from shequ.accounts.models import Membership, User
 from shequ.areas.models import Area, Level
@@ -35,9 +36,9 @@ DOCUMENTED = [
 ]
 
 
-def _demo(*args: str) -> str:
+def _demo(*args: str, cases: int = 0) -> str:
     out = io.StringIO()
-    call_command("demo", "--residents", "200", *args, stdout=out)
+    call_command("demo", "--residents", "200", "--cases", str(cases), *args, stdout=out)
     return out.getvalue()
 
 
@@ -57,6 +58,11 @@ def _geometries() -> dict[str, Any]:
 @pytest.fixture
 def demo(world: Any) -> str:
     return _demo()
+
+
+@pytest.fixture
+def demo_cases(world: Any) -> str:
+    return _demo(cases=40)
 
 
 def test_it_builds_one_district_two_streets_and_six_communities(demo: str) -> None:
@@ -238,3 +244,43 @@ def test_the_demo_refuses_a_production_configuration(db: Any) -> None:
     with override_settings(HTTPS=True), pytest.raises(CommandError, match="production"):
         call_command("demo")
     assert not Area.objects.filter(code=city.DISTRICT_CODE).exists()
+
+
+def test_the_demo_has_cases_in_many_states_some_overdue(demo_cases: str) -> None:
+    from shequ.cases.models import Case
+
+    cases = Case.objects.filter(district=_district())
+    statuses = set(cases.values_list("status", flat=True))
+    assert {"closed", "reported", "dispatched"} <= statuses
+    assert len(statuses) >= 6
+    assert cases.filter(light="red").exists()
+    # Every case has its history, and the case number tells the day it was reported.
+    for case in cases[:10]:
+        assert case.events.filter(kind="reported").exists()
+        assert case.code[2:10] == timezone.localtime(case.created_at).strftime("%Y%m%d")
+
+
+def test_every_demo_unit_has_someone_to_answer_it(demo_cases: str) -> None:
+    from shequ.cases.models import Unit
+
+    units = Unit.objects.filter(area__path__startswith=_district().path)
+    assert units.count() >= 10
+    assert not units.filter(members__isnull=True).exists()
+
+
+def test_the_demo_open311_key_is_the_documented_one(demo_cases: str) -> None:
+    import hashlib
+
+    from shequ.cases.models import Open311Client
+    from shequ.demo import cases
+
+    digest = hashlib.sha256(cases.OPEN311_KEY.encode()).hexdigest()
+    assert Open311Client.objects.filter(key_hash=digest, active=True).exists()
+
+
+def test_reset_removes_the_demo_cases(demo_cases: str) -> None:
+    from shequ.cases.models import Case
+
+    before = Case.objects.count()
+    _demo("--reset", cases=40)
+    assert Case.objects.count() == before  # rebuilt, not added to

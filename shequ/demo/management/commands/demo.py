@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from shequ.demo import city, people, spreadsheets
+from shequ.demo import cases, city, people, spreadsheets
 from shequ.registry.tags import tags_ensure_defaults
 
 MAX_RESIDENTS = 1_000_000
@@ -27,6 +28,12 @@ class Command(BaseCommand):
             type=int,
             default=20_000,
             help=f"residents to generate (default 20000, at most {MAX_RESIDENTS})",
+        )
+        parser.add_argument(
+            "--cases",
+            type=int,
+            default=240,
+            help="cases to generate over the last four months (default 240, at most 100000)",
         )
         parser.add_argument(
             "--reset", action="store_true", help="delete existing demo data and load it again"
@@ -68,6 +75,17 @@ class Command(BaseCommand):
                 f"households, {population.dwellings} dwellings in {population.buildings} "
                 f"buildings, {population.tags} special-group tags ({created} tag types created) "
                 f"in {population.seconds:.0f} s"
+            )
+        )
+        if not 0 <= options["cases"] <= 100_000:
+            raise CommandError("--cases must be between 0 and 100000")
+        # Hundreds of demo notices would flood the console; they are in the inboxes.
+        logging.getLogger("shequ.notices").setLevel(logging.WARNING)
+        demo_cases = cases.load(seed=seed, count=options["cases"])
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"cases loaded: {demo_cases.cases} cases, {demo_cases.units} handling units; "
+                f"Open311 demo key {cases.OPEN311_KEY}"
             )
         )
         directory = Path(settings.VAR_DIR) / "demo-imports"
