@@ -73,6 +73,14 @@ try:
     CASE_REOPEN_DAYS = env_int("SHEQU_CASE_REOPEN_DAYS", 7)
     CASE_AUTOCLOSE_DAYS = env_int("SHEQU_CASE_AUTOCLOSE_DAYS", 5)
     CASE_PHOTO_MAX_MB = env_int("SHEQU_CASE_PHOTO_MAX_MB", 10)
+    # Where notices go besides the inbox: adapters of shequ.inbox.channels ("log", "file").
+    NOTICE_CHANNELS = env_list("SHEQU_NOTICE_CHANNELS", ["log"])
+    try:
+        from shequ.inbox.channels import check_names
+
+        check_names(NOTICE_CHANNELS)
+    except ValueError as exc:
+        raise EnvError(f"SHEQU_NOTICE_CHANNELS: {exc}") from exc
     if min(CASE_REOPEN_DAYS, CASE_AUTOCLOSE_DAYS, CASE_PHOTO_MAX_MB) < 1:
         raise EnvError("SHEQU_CASE_* settings must be at least 1")
     # Printed on certificates (the QR code's verification link) where no request says the host.

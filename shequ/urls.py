@@ -28,6 +28,7 @@ from shequ.servicedesk.api.certificates import (
     CertificateViewSet,
     VerifyView,
 )
+from shequ.servicedesk.api.eligibility import EntitlementViewSet, RuleViewSet
 from shequ.servicedesk.api.views import ApplicationViewSet, ServiceItemViewSet
 from shequ.servicedesk.urls import desk_urlpatterns as desk_urls
 from shequ.servicedesk.urls_certificates import desk_urlpatterns as certificate_desk_urls
@@ -48,6 +49,8 @@ router.register("certificate-types", CertificateTypeViewSet, basename="certifica
 router.register("certificates", CertificateViewSet, basename="certificate")
 router.register("service-items", ServiceItemViewSet, basename="service-item")
 router.register("applications", ApplicationViewSet, basename="application")
+router.register("eligibility", EntitlementViewSet, basename="eligibility")
+router.register("eligibility-rules", RuleViewSet, basename="eligibility-rule")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="auth-token"),
@@ -79,6 +82,7 @@ urlpatterns = [
     path("desk/certificates/", include(certificate_desk_urls)),
     path("verify/", certificate_views.verify_form, name="certificate_verify_form"),
     path("verify/<str:code>", certificate_views.verify, name="certificate_verify"),
+    path("eligibility/", include("shequ.servicedesk.urls_eligibility")),
     path("services/", include("shequ.servicedesk.urls")),
     path("desk/", include(desk_urls)),
     path("open311/v2/", include("shequ.cases.open311.urls")),

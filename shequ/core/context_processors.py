@@ -53,6 +53,13 @@ NAV: list[NavItem] = [
         _("Case analysis"), "cases:analysis", "chart-dots", "cases.analyse", "/cases/analysis/"
     ),
     NavItem(_("Inbox"), "inbox:index", "bell", None, "/inbox/"),
+    NavItem(
+        _("Entitlements"),
+        "eligibility:index",
+        "heart-handshake",
+        "eligibility.view",
+        "/eligibility/",
+    ),
     NavItem(_("One-stop desk"), "desk:index", "building-community", "desk.view", "/desk/"),
     NavItem(_("Service guide"), "services:catalogue", "book-2", None, "/services/"),
     NavItem(_("Audit log"), "audit:list", "shield-check", "audit.view", "/audit/"),

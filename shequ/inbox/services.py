@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from shequ.core.errors import NotFound
+from shequ.inbox import channels
 from shequ.inbox.models import Notification
 
 log = logging.getLogger("shequ.notices")
@@ -23,8 +24,7 @@ def notify(*, users: Iterable[Any], kind: str, title: str, body: str = "", url: 
         for u in {u.pk: u for u in users if u is not None}.values()
     ]
     Notification.objects.bulk_create(rows)
-    for row in rows:
-        log.info("notice to user %s: [%s] %s %s", row.user_id, kind, row.title, url)
+    channels.deliver(channels.as_notices(rows))
     return len(rows)
 
 
