@@ -388,3 +388,13 @@ def test_two_workers_racing_record_every_flip_and_escalation_once(
     assert sorted(
         Case.objects.filter(pk__in=[c.pk for c in overdue]).values_list("level", flat=True)
     ) == [1] * len(overdue)
+
+
+def test_the_worker_refreshes_the_case_statistics(cw: Any) -> None:
+    from shequ.cases import worker as worker_module
+
+    names = [name for name, _job, _every in worker_module.PERIODIC]
+    assert names.count("case_stats") == 1
+    worker_module._last_run.pop("case_stats", None)
+    counts = worker_module.run_once()
+    assert counts["case_stats"] >= 0
