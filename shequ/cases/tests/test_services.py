@@ -183,6 +183,7 @@ def test_extension_is_asked_then_approved(cw: CaseWorld) -> None:
     case = move(case, "extend_request", "department", days=3, note="需要采购配件")
     assert case.extension_requested_days == 3
     case = move(case, "extend_approve", "community_worker")
+    assert case.due_at is not None and before is not None
     assert case.due_at > before and case.extension_requested_days is None
 
 
