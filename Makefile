@@ -92,6 +92,8 @@ test: lint test-sqlite test-postgres test-e2e
 
 bench: install
 	$(BIN)/python bench/areas_bench.py
+	$(BIN)/python bench/sla_bench.py --cases 100000 --repeat 1
+	$(BIN)/python bench/cases_api_bench.py --seconds 10
 
 messages: install
 	SHEQU_DEBUG=1 $(BIN)/shequ makemessages -l zh_Hans --no-location --no-obsolete --no-wrap -i 'node_modules/*' -i '.venv/*' -i 'var/*'
