@@ -26,6 +26,7 @@ import argparse
 import http.client
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -263,6 +264,7 @@ def main() -> int:
             connections["default"].creation.destroy_test_db(
                 connections["default"].settings_dict["NAME"], verbosity=0
             )
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def build(cases: int) -> list[dict[str, Any]]:
