@@ -644,7 +644,7 @@ def _announce(
 ) -> None:
     """One notice per grid worker with the count of their new tasks; one to each resident."""
     workers = {u.pk: u for u in User.objects.filter(pk__in=[k for k in tasks if k is not None])}
-    url = reverse("eligibility:people") + f"?rule={rule.code}&mine=1"
+    url = reverse("eligibility:people") + f"?rule={rule.code}&mine=true"
     for user_id, count in sorted(tasks.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)):
         user = workers.get(user_id)
         if user is None or not user.is_active:

@@ -295,7 +295,7 @@ def test_each_grid_worker_gets_one_notice_per_rule_with_the_count(
     assert notice_a.kind == "eligibility.outreach"
     assert "高龄津贴" in notice_a.title and "3" in notice_a.title
     assert "1" in notice_b.title
-    assert notice_a.url == "/eligibility/people/?rule=gaoling&mine=1"
+    assert notice_a.url == "/eligibility/people/?rule=gaoling&mine=true"
     assert notice_a.body == "上门告知"
     assert summary.rules[0].worker_notices == 2
 

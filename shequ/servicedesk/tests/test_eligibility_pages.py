@@ -194,6 +194,22 @@ def test_the_outreach_list_filters_by_rule_state_and_area(
     assert "outreach-row" not in page
 
 
+def test_the_link_in_a_grid_workers_notice_lists_their_tasks(
+    run: dict[str, Entitlement], login: Any
+) -> None:
+    client = login("community_worker")
+    assert (
+        client.get("/eligibility/people/?rule=gaoling").content.decode().count("outreach-row") == 3
+    )
+    # The community worker is nobody's assignee: "mine" leaves nothing.
+    assert (
+        "outreach-row"
+        not in client.get("/eligibility/people/?rule=gaoling&mine=true").content.decode()
+    )
+    mine = login("grid_worker_b").get("/eligibility/people/?rule=gaoling&mine=true")
+    assert mine.content.decode().count('class="list-group-item outreach-row"') == 1
+
+
 def test_the_grid_worker_marks_a_task_and_the_row_is_swapped(
     run: dict[str, Entitlement], login: Any
 ) -> None:
