@@ -206,41 +206,58 @@ def _monday(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
+# Each daily roll-up and its by-week twin.
+WEEKLY: dict[int, int] = {
+    StatGrain.DISTRICT: StatGrain.DISTRICT_WEEK,
+    StatGrain.STREET: StatGrain.STREET_WEEK,
+    StatGrain.COMMUNITY: StatGrain.COMMUNITY_WEEK,
+    StatGrain.DISTRICT_LEAF: StatGrain.DISTRICT_LEAF_WEEK,
+    StatGrain.STREET_LEAF: StatGrain.STREET_LEAF_WEEK,
+}
+
+
 def _week_rows(first: dt.date, last: dt.date) -> Iterator[tuple[Any, ...]]:
-    """COMMUNITY_WEEK rows of the weeks from `first`'s to `last`'s, from the daily rows."""
+    """The by-week rows of the weeks from `first`'s to `last`'s, from the daily roll-ups."""
     daily = (
         CaseStat.objects.filter(
-            grain=StatGrain.COMMUNITY,
+            grain__in=list(WEEKLY),
             day__gte=_monday(first),
             day__lte=_monday(last) + dt.timedelta(days=6),
         )
         .order_by()
-        .values("day", "area_id", "area_path", "category_id")
+        .values("grain", "day", "area_id", "area_path", "category_id", "unit_id")
         .annotate(**SUMS)
     )
-    weeks: dict[tuple[dt.date, int, str, int], list[int]] = defaultdict(lambda: [0] * len(COUNTERS))
+    weeks: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0] * len(COUNTERS))
     for row in daily:
-        into = weeks[(_monday(row["day"]), row["area_id"], row["area_path"], row["category_id"])]
+        key = (
+            _monday(row["day"]),
+            WEEKLY[row["grain"]],
+            row["area_id"],
+            row["area_path"],
+            row["category_id"],
+            row["unit_id"],
+        )
+        into = weeks[key]
         for i, name in enumerate(COUNTERS):
             into[i] += row[name]
-    for (monday, area_id, path, category_id), counts in weeks.items():
-        yield (monday, StatGrain.COMMUNITY_WEEK, area_id, path, category_id, None, *counts)
+    for key, counts in weeks.items():
+        yield (*key, *counts)
 
 
 def _replace_days(first: dt.date, last: dt.date, *, narrow: bool) -> int:
     """Recompute the rows of the days `first`..`last` (and of their weeks): delete and insert
     in one transaction."""
     columns = ["day", "grain", "area", "area_path", "category", "unit", *COUNTERS]
+    weekly = list(WEEKLY.values())
     with transaction.atomic():
         _lock()
         acc = _count_days(first, last, narrow=narrow)
         days = CaseStat.objects.filter(day__gte=first, day__lte=last)
-        days.exclude(grain=StatGrain.COMMUNITY_WEEK).delete()
+        days.exclude(grain__in=weekly).delete()
         written = len(FastInsert(CaseStat, columns, now=timezone.now()).insert(_rows(acc)))
         CaseStat.objects.filter(
-            grain=StatGrain.COMMUNITY_WEEK,
-            day__gte=_monday(first),
-            day__lte=_monday(last),
+            grain__in=weekly, day__gte=_monday(first), day__lte=_monday(last)
         ).delete()
         insert = FastInsert(CaseStat, columns, now=timezone.now())
         return written + len(insert.insert(_week_rows(first, last)))
@@ -256,6 +273,11 @@ def _runs(days: Iterable[dt.date]) -> Iterator[tuple[dt.date, dt.date]]:
         yield first, last
 
 
+# The events on whose days a case is counted: its report, and each resolution and closing (a
+# later redo or reopening takes one back, and that day must be counted again without it).
+COUNTED_EVENTS = ("reported", "resolve", "close", "auto_close")
+
+
 def stats_refresh(*, since: dt.date | None = None) -> int:
     """Recompute the stat rows of the days from `since` (default: yesterday) to today, and of
     the earlier days of every case that changed since then; returns the rows written.
@@ -263,8 +285,9 @@ def stats_refresh(*, since: dt.date | None = None) -> int:
     A case's figures sit on several days (reported, resolved, closed), and a later move changes
     earlier days: a dispatch gives last month's case its lead unit, a redo takes back last
     week's resolution, a rating or an overdue flag lands on the resolution's day. Every such
-    move writes an event, so the earlier days of the cases with events since `since` (their
-    event days and their own dates) are recomputed too. Run it every few minutes.
+    move writes an event, so the earlier days of the cases with events since `since` (the days
+    of their reports, resolutions and closings, past and present) are recomputed too. Run it
+    every few minutes.
     """
     today = timezone.localdate()
     since = min(since or today - dt.timedelta(days=1), today)
@@ -273,7 +296,7 @@ def stats_refresh(*, since: dt.date | None = None) -> int:
     touched = CaseEvent.objects.filter(at__gte=start).values("case_id")
     days: set[dt.date] = {since + dt.timedelta(days=i) for i in range((today - since).days + 1)}
     days.update(
-        CaseEvent.objects.filter(case_id__in=touched, at__lt=start)
+        CaseEvent.objects.filter(case_id__in=touched, at__lt=start, kind__in=COUNTED_EVENTS)
         .order_by()
         .annotate(d=TruncDate("at", tzinfo=tz))
         .values_list("d", flat=True)
@@ -379,8 +402,28 @@ def _category_ids(scope: Scope, categories: dict[int, Category]) -> list[int] | 
     return [c.pk for c in categories.values() if c.pk == top or c.parent_id == top]
 
 
-TOP_GRAINS = {StatGrain.DISTRICT, StatGrain.STREET, StatGrain.COMMUNITY}
-UNIT_GRAINS = {StatGrain.OWN, StatGrain.DISTRICT, StatGrain.STREET}
+TOP_GRAINS = {
+    StatGrain.DISTRICT,
+    StatGrain.STREET,
+    StatGrain.COMMUNITY,
+    StatGrain.DISTRICT_WEEK,
+    StatGrain.STREET_WEEK,
+    StatGrain.COMMUNITY_WEEK,
+}
+UNIT_GRAINS = {
+    StatGrain.OWN,
+    StatGrain.DISTRICT,
+    StatGrain.STREET,
+    StatGrain.DISTRICT_WEEK,
+    StatGrain.STREET_WEEK,
+}
+
+
+def _whole_weeks(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The Mondays of the first and the last whole weeks from `first` to `last`, if any."""
+    start = first + dt.timedelta(days=(7 - first.weekday()) % 7)
+    end = _monday(last + dt.timedelta(days=1)) - dt.timedelta(days=7)
+    return (start, end) if start <= end else None
 
 
 def _stats(
@@ -390,23 +433,43 @@ def _stats(
     grain: int = StatGrain.OWN,
     areas: Sequence[str] | None = None,
     unit: bool = True,
+    period: bool = False,
 ) -> QuerySet[CaseStat]:
     """Stat rows of `grain`: those of the areas at `areas` exactly, or (OWN grain) every row in
-    the scope's subtrees; with the scope's category (and unit, if `unit` and the grain has one)."""
-    qs = CaseStat.objects.filter(grain=grain)
-    if areas is not None:
-        qs = qs.filter(area_path__in=list(areas))
-    else:
-        qs = qs.filter(_within(scope, "area_path"))
-    if scope.category is not None:
-        if grain in TOP_GRAINS:
-            qs = qs.filter(category_id=scope.category.pk)
+    the scope's subtrees; with the scope's category (and unit, if `unit` and the grain has one).
+
+    `period`: of the scope's period; a long one reads the by-week twin of a roll-up for its
+    whole weeks and the daily rows only for the days before and after them."""
+
+    def rows(of: int) -> QuerySet[CaseStat]:
+        qs = CaseStat.objects.filter(grain=of)
+        if areas is not None:
+            qs = qs.filter(area_path__in=list(areas))
         else:
-            qs = qs.filter(category_id__in=_category_ids(scope, categories) or [])
-    if unit and scope.unit is not None:
-        assert grain in UNIT_GRAINS, "this grain has no lead unit"
-        qs = qs.filter(unit=scope.unit)
-    return qs.order_by()
+            qs = qs.filter(_within(scope, "area_path"))
+        if scope.category is not None:
+            if of in TOP_GRAINS:
+                qs = qs.filter(category_id=scope.category.pk)
+            else:
+                qs = qs.filter(category_id__in=_category_ids(scope, categories) or [])
+        if unit and scope.unit is not None:
+            assert of in UNIT_GRAINS, "this grain has no lead unit"
+            qs = qs.filter(unit=scope.unit)
+        return qs.order_by()
+
+    daily = rows(grain)
+    if not period:
+        return daily
+    weeks = None
+    if scope.days > WEEKLY_AFTER_DAYS and grain in WEEKLY:
+        weeks = _whole_weeks(scope.first, scope.last)
+    if weeks is None:
+        return daily.filter(day__gte=scope.first, day__lte=scope.last)
+    start, end = weeks
+    edges = Q(day__gte=scope.first, day__lt=start) | Q(
+        day__gt=end + dt.timedelta(days=6), day__lte=scope.last
+    )
+    return daily.filter(edges) | rows(WEEKLY[grain]).filter(day__gte=start, day__lte=end)
 
 
 @dataclass
@@ -425,24 +488,28 @@ class _Plan:
 def _plan(scope: Scope, categories: dict[int, Category], lines: Sequence[Area]) -> _Plan:
     """A district's or street's figures come from the rows rolled up under it (totals, units,
     categories, trend) and under its children (the area table): a few hundred rows a day
-    whatever the number of cases. Below a street, the cases' own rows are few enough."""
+    whatever the number of cases. Below a street, the cases' own rows are few enough. All of
+    them rows of the scope's period."""
     base = scope.base
     depths = {r.depth for r in scope.roots}
     level = base.depth if base is not None else (min(depths) if len(depths) == 1 else 99)
     if level > StatGrain.STREET:
-        return _Plan(_stats(scope, categories), _area_key(scope, "area_path"), own=True)
+        rows = _stats(scope, categories, period=True)
+        return _Plan(rows, _area_key(scope, "area_path"), own=True)
     paths = [base.path] if base is not None else scope.paths
-    whole = _stats(scope, categories, grain=level, areas=paths)
+    whole = _stats(scope, categories, grain=level, areas=paths, period=True)
     leaf = None
     if scope.category is not None and scope.unit is None:
-        leaf = _stats(scope, categories, grain=10 + level, areas=paths)
+        leaf = _stats(scope, categories, grain=10 + level, areas=paths, period=True)
     if base is None:  # the roots themselves are the area table's lines
         return _Plan(whole, F("area_path"), None, leaf)
     if level + 1 == StatGrain.COMMUNITY and scope.unit is not None:
         # Community rows have no unit: the street's own rows, by community.
-        by_area = _stats(scope, categories)
+        by_area = _stats(scope, categories, period=True)
         return _Plan(by_area, _area_key(scope, "area_path"), whole, leaf)
-    children = _stats(scope, categories, grain=level + 1, areas=[a.path for a in lines])
+    children = _stats(
+        scope, categories, grain=level + 1, areas=[a.path for a in lines], period=True
+    )
     return _Plan(children, F("area_path"), whole, leaf)
 
 
@@ -607,7 +674,7 @@ SUMS = {name: Sum(name) for name in COUNTERS}
 OPEN_INDEXED = {"light__in": [Light.GREEN, Light.YELLOW, Light.RED], "due_at__isnull": False}
 HOTSPOT_CELL = 0.0015  # degrees: about 167 m north–south, 130–150 m east–west in China
 HOTSPOTS = 60
-PLACES_CASES = 40_000  # the latest cases of a period the hotspots and addresses are read from
+PLACES_CASES = 20_000  # the latest cases of a period the hotspots and addresses are read from
 RECURRING_MIN = 3
 RECURRING_TOP = 20
 ALERT_MIN = 3
@@ -646,18 +713,13 @@ def analyse(
     def category_key(category_id: int) -> int:
         return category_id if leaf else _top(categories[category_id])
 
-    def in_period(rows: QuerySet[CaseStat]) -> QuerySet[CaseStat]:
-        return rows.filter(day__gte=scope.first, day__lte=scope.last)
-
     whole: list[dict[str, Any]]
     if plan.whole is None:
-        whole = list(
-            in_period(plan.by_area).values("category_id", "unit_id", key=plan.key).annotate(**SUMS)
-        )
+        whole = list(plan.by_area.values("category_id", "unit_id", key=plan.key).annotate(**SUMS))
     else:
-        for row in in_period(plan.by_area).values(key=plan.key).annotate(**SUMS):
+        for row in plan.by_area.values(key=plan.key).annotate(**SUMS):
             by_area[row["key"]].add(row)
-        whole = list(in_period(plan.whole).values("category_id", "unit_id").annotate(**SUMS))
+        whole = list(plan.whole.values("category_id", "unit_id").annotate(**SUMS))
     live = list(
         _cases(scope, categories)
         .filter(status__in=list(OPEN), **OPEN_INDEXED)
@@ -671,9 +733,7 @@ def analyse(
             by_area[row["key"]].add(row)
         by_unit[row["unit_id"]].add(row)
     leaf_rows = (
-        list(in_period(plan.leaf).values("category_id").annotate(**SUMS))
-        if plan.leaf is not None
-        else whole
+        list(plan.leaf.values("category_id").annotate(**SUMS)) if plan.leaf is not None else whole
     )
     for row in [*leaf_rows, *live]:
         by_category[category_key(row["category_id"])].add(row)
@@ -690,7 +750,7 @@ def analyse(
                 by_category.items(), key=lambda kv: (categories[kv[0]].sort, categories[kv[0]].code)
             )
         ],
-        trend=_trend(scope, in_period(plan.whole if plan.whole is not None else plan.by_area)),
+        trend=_trend(scope, plan.whole if plan.whole is not None else plan.by_area),
         hotspots=found.cells,
         recurring=found.recurring,
         alerts=alerts(scope, categories),

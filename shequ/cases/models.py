@@ -424,8 +424,13 @@ class StatGrain(models.IntegerChoices):
     COMMUNITY = 3, _("Community and top-level category")
     DISTRICT_LEAF = 11, _("District and category")
     STREET_LEAF = 12, _("Street and category")
-    # `day` is the Monday of the week: the alerts' eight weeks of history in a few rows.
+    # By week (`day` is the Monday), so that long periods and the alerts' eight weeks of
+    # history read a row a week instead of seven.
+    DISTRICT_WEEK = 21, _("District, top-level category and lead unit, by week")
+    STREET_WEEK = 22, _("Street, top-level category and lead unit, by week")
     COMMUNITY_WEEK = 23, _("Community and top-level category, by week")
+    DISTRICT_LEAF_WEEK = 31, _("District and category, by week")
+    STREET_LEAF_WEEK = 32, _("Street and category, by week")
 
 
 class CaseStat(models.Model):

@@ -221,6 +221,24 @@ def test_the_rolled_up_rows_add_up_to_the_rows_of_the_cases_areas(
     assert set(community_rows.values_list("category__code", flat=True)) == {"01"}
 
 
+def test_a_later_rating_is_counted_on_the_day_of_the_resolution(
+    cw: CaseWorld, media: Any, clock: Any
+) -> None:
+    clock(at(10, 9))
+    case = resolve(handle(report(cw)))
+    analysis.stats_refresh()
+    clock(at(13, 9))  # three days later it is verified and rated
+    move(case, "verify", "grid_worker_a")
+    move(case, "rate", "resident_a", rating=4)
+    analysis.stats_refresh()
+    resolved_day = CaseStat.objects.get(grain=StatGrain.OWN, day=dt.date(2025, 3, 10))
+    assert (resolved_day.rating_count, resolved_day.rating_sum, resolved_day.rating_good) == (
+        1,
+        4,
+        1,
+    )
+
+
 def test_a_rebuild_writes_the_same_rows_as_refreshes(week: dict[str, Case]) -> None:
     analysis.stats_refresh(since=dt.date(2025, 3, 1))
     fields = ("day", "grain", "area_id", "category_id", "unit_id", *analysis.COUNTERS)
@@ -275,18 +293,30 @@ def test_the_breakdowns_split_the_figures_by_area_unit_and_category(
 @pytest.mark.parametrize("user", ["district_admin", "street_supervisor", "community_worker"])
 @pytest.mark.parametrize("category", [None, "01", "05"])
 @pytest.mark.parametrize("unit", [False, True])
+@pytest.mark.parametrize(
+    "period",
+    [
+        (dt.date(2025, 3, 8), dt.date(2025, 3, 14)),
+        # Long: whole weeks (6 January to 16 March) from the by-week rows, 1–5 January daily.
+        (dt.date(2025, 1, 1), dt.date(2025, 3, 16)),
+    ],
+)
 def test_rolled_up_and_own_rows_give_the_same_figures(
-    week: dict[str, Case], cw: CaseWorld, user: str, category: str | None, unit: bool
+    week: dict[str, Case],
+    cw: CaseWorld,
+    user: str,
+    category: str | None,
+    unit: bool,
+    period: tuple[dt.date, dt.date],
 ) -> None:
-    """Whichever rows a scope reads (a district's and street's roll-ups, a community's own
-    rows), the figures are those of the cases' own rows."""
+    """Whichever rows a scope reads (a district's and street's roll-ups, by day or by week, a
+    community's own rows), the figures are those of the cases' own rows."""
     analysis.stats_rebuild()
     base = scope(user)
     chosen = analysis.Scope(
         base.roots,
         base.area,
-        base.first,
-        base.last,
+        *period,
         Category.objects.get(code=category) if category else None,
         cw.chengguan if unit else None,
     )
@@ -436,10 +466,14 @@ def test_an_htmx_request_gets_only_the_figures(login: Any, cw: CaseWorld) -> Non
 
 
 def test_long_periods_are_charted_by_week(login: Any, week: dict[str, Case]) -> None:
-    response = login("community_worker").get(URL, {"period": "90"})
+    analysis.stats_rebuild()
+    response = login("street_supervisor").get(URL, {"period": "90"})
     report_ = response.context["report"]
     assert report_.weekly
     assert len(report_.trend["labels"]) == 14  # 90 days from a Sunday touch 14 weeks
+    # 10–14 March: the daily rows after the last whole week (3–9 March), in its Monday's bar.
+    assert report_.trend["labels"][-1] == "03-10"
+    assert report_.trend["series"][0]["data"][-1] == report_.total.reported == 4
 
 
 def test_hotspots_and_recurring_addresses(cw: CaseWorld, clock: Any) -> None:
