@@ -220,6 +220,8 @@ def phone(raw: str, *, default_area_code: str | None = None) -> str:
 
 def phones(raw: str, *, default_area_code: str | None = None) -> list[str]:
     """Every phone in a cell such as `13812345678/0571-88123456`; raises on the first bad one."""
+    if len(raw) == 11 and raw.isascii() and _MOBILE.fullmatch(raw):
+        return [raw]  # the usual cell, one clean mobile number: no splitting or cleaning
     parts = [p for p in _PHONE_SPLIT.split(to_halfwidth(raw)) if p.strip()]
     if not parts:
         raise NormalizeError("empty", "联系电话为空")

@@ -324,15 +324,19 @@ def _csv_delimiter(sample: str) -> str:
     return best if counts[best] else ","
 
 
-_EXCEL_TEXT = re.compile(r'^="(.*)"$', re.DOTALL)
+def _excel_text(cell: str) -> str:
+    """A csv cell as Excel shows it: ="0571..." is how exports keep digits as text."""
+    if cell[:2] == '="' and cell[-1:] == '"' and len(cell) > 2:
+        cell = cell[2:-1]
+    return cell.strip()
 
 
 def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[list[str]]:
     with path.open("r", encoding=encoding, errors="strict", newline="") as f:
         try:
             for record in csv.reader(f, delimiter=delimiter):
-                # ="0571..." is how exports keep digits as text in Excel; show what Excel shows.
-                yield [(m.group(1) if (m := _EXCEL_TEXT.match(c)) else c).strip() for c in record]
+                # Most cells are plain: the marker test is inline, the call only for a marker.
+                yield [_excel_text(c) if c[:2] == '="' else c.strip() for c in record]
         except UnicodeDecodeError:
             raise SheetError(
                 ErrorCode.ENCODING, f"文件不是 {encoding} 编码，请另存为 UTF-8 后再导入"
@@ -426,6 +430,8 @@ def _map_headers(headers: list[str], overrides: Mapping[str, str]) -> tuple[dict
 
 
 def _is_footer(cells: list[str]) -> bool:
+    if len(cells) - cells.count("") > 4:  # a data row: decided without building a list
+        return False
     filled = [c for c in cells if c]
     return bool(filled) and len(filled) <= 4 and _FOOTER.match(to_halfwidth(filled[0])) is not None
 

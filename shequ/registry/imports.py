@@ -15,18 +15,21 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Set as AbstractSet
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
+from django.db.models.fields.json import KT
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shequ.accounts.scoping import subtree_q
 from shequ.areas.models import Area
-from shequ.core import audit
+from shequ.core import audit, bulk
 from shequ.core.bulk import FastInsert
 from shequ.core.errors import DomainError
 from shequ.lib import address as addresses
@@ -43,7 +46,7 @@ from shequ.registry.models import (
     Person,
     Source,
 )
-from shequ.registry.services import apply_indexes, district_of, standard_dwelling_address
+from shequ.registry.services import district_of, standard_dwelling_address
 from shequ.registry.states import Gender, IdKind, PersonStatus, Relation, ResidenceType
 
 # Scores of the comparison for rows without a usable ID (log2-odds style weights).
@@ -52,6 +55,9 @@ REVIEW_AT = 8.0  # from here up to MATCH_AT: a person decides
 WEIGHTS = {
     "name": 6.0,
     "pinyin": 3.0,  # same sound, other characters (homophones, typos of the same syllable)
+    # One character of the name differs (a typo, a homophone pypinyin reads otherwise), with
+    # the same birth date and the same phone or home; other name differences: name_differs.
+    "name_near": 1.0,
     "name_differs": -8.0,
     "birth_date": 7.0,
     "birth_year": 2.0,
@@ -103,16 +109,17 @@ class ImportReport:
 
     def as_json(self) -> dict[str, Any]:
         """The CLI's `--json`: rows = new + matched + review + invalid + duplicates_in_file."""
-        data = asdict(self)
-        data.pop("rejected")
-        data["warnings_detail"] = data.pop("warning_list")[:500]
-        data["errors"] = data["errors"][:5000]
+        # Not asdict(): it would deep-copy every rejected row's cells only to drop them.
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "rejected"}
+        data["warnings_detail"] = [dict(w) for w in data.pop("warning_list")[:500]]
+        data["errors"] = [dict(e) for e in data["errors"][:5000]]
+        data["columns"], data["unmapped"] = dict(self.columns), list(self.unmapped)
         return data
 
 
-@dataclass
+@dataclass(slots=True)
 class Incoming:
-    """One row, normalised."""
+    """One row, normalised (slots: a million of them are held until the commit)."""
 
     row: int
     name: str
@@ -131,9 +138,13 @@ class Incoming:
     area_id: int | None = None
     new_dwelling: str = ""  # standard address of a room to register at commit
     row_hash: str = ""
+    # Blind indexes of the ID number and the phone, computed once (matching and new rows).
+    id_blinds: tuple[str, str] = ("", "")
+    phone_blinds: tuple[str, str] = ("", "")
 
     def values(self) -> dict[str, Any]:
         data = asdict(self)
+        del data["id_blinds"], data["phone_blinds"]
         data["birth_date"] = self.birth_date.isoformat() if self.birth_date else None
         return data
 
@@ -201,6 +212,53 @@ class _Reader:
         )
         # Standard address → the dwelling to create at commit (shared by a household's rows).
         self.new_dwellings: dict[str, NewDwelling] = {}
+        # A list repeats its addresses, places of origin, employers and ethnicities row after
+        # row: each distinct text is normalised (and an address resolved) once.
+        self.texts: dict[str, str] = {}
+        self.names: dict[str, str] = {}
+        self.places: dict[str, tuple[int | None, int | None, str] | None] = {}
+        self.master = settings.FIELD_KEY  # read once: the settings proxy is slow per row
+        self.today = timezone.localdate()
+
+    def text(self, raw: str) -> str:
+        """`normalize.clean_text`, remembered; equal texts also share one string object."""
+        cleaned = self.texts.get(raw)
+        if cleaned is None:
+            if len(self.texts) >= 200_000:
+                self.texts.clear()
+            cleaned = self.texts[raw] = normalize.clean_text(raw)
+        return cleaned
+
+    def name(self, raw: str) -> str:
+        """`normalize.clean_name`, remembered (a register is full of 王芳 and 张伟)."""
+        cleaned = self.names.get(raw)
+        if cleaned is None:
+            if len(self.names) >= 200_000:
+                self.names.clear()
+            cleaned = self.names[raw] = normalize.clean_name(raw)
+        return cleaned
+
+    def place(self, raw_address: str) -> tuple[int | None, int | None, str] | None:
+        """(dwelling, area, new room's standard address) of an address; None: unresolved."""
+        if raw_address in self.places:
+            return self.places[raw_address]
+        if len(self.places) >= 200_000:
+            self.places.clear()
+        place = addresses.parse(raw_address)
+        standard = place.standard_form()
+        # A village's houses are addressed under the village's name (桃源村王家坞12号),
+        # which the grammar reads as the administrative prefix: try it both ways.
+        hit = self.dwellings.get(standard) or self.dwellings.get(
+            f"{place.admin.community}{standard}"
+        )
+        new = None if hit else self._new_dwelling(place)
+        found: tuple[int | None, int | None, str] | None = None
+        if hit:
+            found = (hit[0], hit[1], "")
+        elif new is not None:
+            found = (None, new.building.area_id, new.standard_address)
+        self.places[raw_address] = found
+        return found
 
     def _new_dwelling(self, place: addresses.Address) -> NewDwelling | None:
         """A room of a building the register knows becomes a standard address of its own."""
@@ -237,7 +295,7 @@ class _Reader:
 
     def read(self, row: sheets.Row) -> Incoming | None:
         v = row.values
-        name = normalize.clean_name(v.get("name", ""))
+        name = self.name(v.get("name", ""))
         if not name:
             self.error(row, "name", "name_missing", _("The name is empty."))
             return None
@@ -245,11 +303,12 @@ class _Reader:
         raw_id = v.get("id_number", "").strip()
         if raw_id:
             try:
-                parsed = idcard.parse(raw_id)
+                parsed = idcard.parse(raw_id, today=self.today)
             except idcard.IdCardError as exc:
                 self.error(row, "id_number", str(exc.code), exc.message)
                 return None
             item.id_number = parsed.number
+            item.id_blinds = pii.id_indexes(parsed.number, master=self.master)
             item.id_kind = _ID_KINDS.get(parsed.kind, IdKind.RESIDENT)
             item.birth_date = parsed.birth_date
             item.gender = Gender.MALE if parsed.gender.value == "M" else Gender.FEMALE
@@ -273,29 +332,20 @@ class _Reader:
             except (normalize.NormalizeError, IndexError) as exc:
                 message = getattr(exc, "message", _("The phone number is not valid."))
                 self.warn(row.number, "phone", "phone_invalid", message)
-        item.ethnicity = normalize.clean_text(v.get("ethnicity", ""))[:20]
-        item.hukou_address = normalize.clean_text(v.get("hukou", ""))[:200]
-        item.political_status = normalize.clean_text(v.get("political_status", ""))[:20]
-        item.work = normalize.clean_text(v.get("work", ""))[:200]
-        item.relation_to_head = _RELATIONS.get(
-            normalize.clean_text(v.get("relation_to_head", "")), ""
-        )
-        raw_address = normalize.clean_text(v.get("address", ""))
+            else:
+                item.phone_blinds = pii.phone_indexes(item.phone, master=self.master)
+        text = self.text
+        item.ethnicity = text(v.get("ethnicity", ""))[:20]
+        item.hukou_address = text(v.get("hukou", ""))[:200]
+        item.political_status = text(v.get("political_status", ""))[:20]
+        item.work = text(v.get("work", ""))[:200]
+        item.relation_to_head = _RELATIONS.get(text(v.get("relation_to_head", "")), "")
+        raw_address = text(v.get("address", ""))
         if raw_address:
             item.address_raw = raw_address[:255]
-            place = addresses.parse(raw_address)
-            standard = place.standard_form()
-            # A village's houses are addressed under the village's name (桃源村王家坞12号),
-            # which the grammar reads as the administrative prefix: try it both ways.
-            hit = self.dwellings.get(standard) or self.dwellings.get(
-                f"{place.admin.community}{standard}"
-            )
-            new = None if hit else self._new_dwelling(place)
-            if hit:
-                item.dwelling_id, item.area_id = hit
-            elif new is not None:
-                item.new_dwelling = new.standard_address
-                item.area_id = new.building.area_id
+            found = self.place(raw_address)
+            if found is not None:
+                item.dwelling_id, item.area_id, item.new_dwelling = found
             else:
                 self.warn(
                     row.number,
@@ -320,24 +370,84 @@ class _Reader:
         return item
 
 
-def _score(item: Incoming, person: Person, phone_blind: str) -> float:
+@dataclass(slots=True)
+class Known:
+    """A registered person as matching and filling need them: indexes and the plain fields,
+    nothing decrypted, no model instance (hundreds of thousands are loaded for a big file)."""
+
+    pk: int
+    area_id: int
+    dwelling_id: int | None
+    name: str
+    name_pinyin: str
+    gender: str
+    birth_date: dt.date | None
+    phone_blind: str
+    ethnicity: str
+    hukou_address: str
+    political_status: str
+    work: str
+    address_raw: str
+    id_blind: str
+    setters: tuple[str | None, ...]  # the source that set each of CONFLICTING, from provenance
+
+
+_KNOWN_COLUMNS = (
+    "pk", "area_id", "dwelling_id", "name", "name_pinyin", "gender", "birth_date",
+    "phone_blind", "ethnicity", "hukou_address", "political_status", "work", "address_raw",
+    "id_blind",
+)  # fmt: skip
+
+
+def _known(where: Q) -> Iterable[Known]:
+    # The sources are read inside the database: parsing every person's provenance JSON in
+    # Python costs more than the rest of their row.
+    setters = [KT(f"provenance__{name}__source") for name in CONFLICTING]
+    width = len(_KNOWN_COLUMNS)
+    for row in Person.objects.filter(where).values_list(*_KNOWN_COLUMNS, *setters):
+        values: Any = (*row[:width], row[width:])
+        yield Known(*values)
+
+
+def _name_agreement(incoming: str, sound: str, person: Known) -> str:
+    """exact | sound (same pinyin) | near (one character differs) | differs."""
+    if incoming == person.name:
+        return "exact"
+    if sound == person.name_pinyin:
+        return "sound"
+    if len(incoming) == len(person.name) > 1 and (
+        sum(a != b for a, b in zip(incoming, person.name, strict=True)) == 1
+    ):
+        return "near"
+    return "differs"
+
+
+def _score(item: Incoming, sound: str, person: Known) -> float:
     score = 0.0
-    if item.name == person.name:
+    same_birth = item.birth_date is not None and item.birth_date == person.birth_date
+    same_phone = bool(item.phone_blinds[0]) and item.phone_blinds[0] == person.phone_blind
+    same_home = bool(item.dwelling_id) and item.dwelling_id == person.dwelling_id
+    agreement = _name_agreement(item.name, sound, person)
+    if agreement == "exact":
         score += WEIGHTS["name"]
-    elif normalize.pinyin_full(item.name) == person.name_pinyin:
+    elif agreement == "sound":
         score += WEIGHTS["pinyin"]
+    elif agreement == "near" and same_birth and (same_phone or same_home):
+        # Without the same birthday and a shared phone or home, a name one character away
+        # is just another person's name (王芳 and 王方 born on the same day are many).
+        score += WEIGHTS["name_near"]
     else:
         score += WEIGHTS["name_differs"]
     if item.birth_date and person.birth_date:
-        if item.birth_date == person.birth_date:
+        if same_birth:
             score += WEIGHTS["birth_date"]
         elif item.birth_date.year == person.birth_date.year:
             score += WEIGHTS["birth_year"]
         else:
             score += WEIGHTS["birth_differs"]
-    if phone_blind and phone_blind == person.phone_blind:
+    if same_phone:
         score += WEIGHTS["phone"]
-    if item.dwelling_id and item.dwelling_id == person.dwelling_id:
+    if same_home:
         score += WEIGHTS["dwelling"]
     if Gender.UNKNOWN not in (item.gender, person.gender) and item.gender != person.gender:
         score += WEIGHTS["gender_differs"]
@@ -347,10 +457,10 @@ def _score(item: Incoming, person: Person, phone_blind: str) -> float:
 @dataclass
 class _Plan:
     new: list[Incoming] = field(default_factory=list)
-    matched: list[tuple[Incoming, Person]] = field(default_factory=list)
-    review: list[tuple[Incoming, Person, float]] = field(default_factory=list)
+    matched: list[tuple[Incoming, Known]] = field(default_factory=list)
+    review: list[tuple[Incoming, Known, float]] = field(default_factory=list)
     updates: dict[int, dict[str, Any]] = field(default_factory=dict)
-    conflicts: list[tuple[Person, str, Any]] = field(default_factory=list)
+    conflicts: list[tuple[Known, str, Any]] = field(default_factory=list)
     new_dwellings: dict[str, NewDwelling] = field(default_factory=dict)
 
 
@@ -359,25 +469,80 @@ def _chunks(items: list[Any], size: int = 900) -> Iterable[list[Any]]:
         yield items[start : start + size]
 
 
-def _find_by_id(items: list[Incoming]) -> dict[str, Person]:
-    blinds = {pii.id_indexes(i.id_number)[0]: i.id_number for i in items if i.id_number}
-    found: dict[str, Person] = {}
-    for chunk in _chunks(list(blinds)):
-        for person in Person.objects.filter(id_blind__in=chunk).defer("id_number"):
-            found[blinds[person.id_blind]] = person
+def _find_by_id(items: list[Incoming]) -> dict[str, Known]:
+    """Registered people by the ID blind index of the rows (anywhere: an ID is an ID)."""
+    blinds = sorted({i.id_blinds[0] for i in items if i.id_number})
+    found: dict[str, Known] = {}
+    for chunk in _chunks(blinds, 5000):
+        for person in _known(Q(id_blind__in=bulk.values_in(chunk))):
+            found[person.id_blind] = person
     return found
 
 
-def _candidates(items: list[Incoming], district: Area) -> dict[str, list[Person]]:
-    """People of the district sharing a name's sound with rows that lack an ID."""
-    sounds = {normalize.pinyin_full(i.name) for i in items}
-    by_sound: dict[str, list[Person]] = defaultdict(list)
-    for chunk in _chunks(sorted(sounds)):
-        for person in Person.objects.filter(district=district, name_pinyin__in=chunk).defer(
-            "id_number"
+@dataclass
+class _Candidates:
+    """People of the district who might be a row without an ID, blocked three ways: by the
+    sound of the name, by phone and by home. Each row is compared with the union of its
+    blocks. A name with a typo sounds otherwise; it counts only with the same birthday and the
+    same phone or home, so the phone and home blocks find it without loading everyone born
+    on the row's birthday (at a million rows, most of the district)."""
+
+    by_sound: dict[str, list[Known]] = field(default_factory=lambda: defaultdict(list))
+    by_phone: dict[str, list[Known]] = field(default_factory=lambda: defaultdict(list))
+    by_home: dict[int, list[Known]] = field(default_factory=lambda: defaultdict(list))
+    phones: set[str] = field(default_factory=set)  # blocks loaded, including empty ones
+    homes: set[int] = field(default_factory=set)
+
+    def of(self, item: Incoming, sound: str) -> list[Known]:
+        pool = {p.pk: p for p in self.by_sound.get(sound, ())}
+        if item.phone_blinds[0]:
+            pool.update((p.pk, p) for p in self.by_phone.get(item.phone_blinds[0], ()))
+        if item.dwelling_id:
+            pool.update((p.pk, p) for p in self.by_home.get(item.dwelling_id, ()))
+        return list(pool.values())
+
+    def load(
+        self,
+        district: Area,
+        *,
+        sounds: AbstractSet[str] = frozenset(),
+        phones: AbstractSet[str],
+        homes: AbstractSet[int],
+    ) -> None:
+        """Load the blocks of these name sounds, phones and homes (each phone or home once)."""
+        phones, homes = phones - self.phones - {""}, homes - self.homes
+        self.phones |= phones
+        self.homes |= homes
+        seen: set[int] = set()
+        for column, values, cast in (
+            ("name_pinyin", sounds, ""),
+            ("phone_blind", phones, ""),
+            ("dwelling_id", homes, "bigint"),
         ):
-            by_sound[person.name_pinyin].append(person)
-    return by_sound
+            for chunk in _chunks(sorted(values), 5000):
+                lookup = {f"{column}__in": bulk.values_in(chunk, cast=cast)}
+                for person in _known(Q(district=district, **lookup)):
+                    if person.pk in seen:
+                        continue
+                    seen.add(person.pk)
+                    if person.name_pinyin in sounds:
+                        self.by_sound[person.name_pinyin].append(person)
+                    if person.phone_blind in phones:
+                        self.by_phone[person.phone_blind].append(person)
+                    if person.dwelling_id is not None and person.dwelling_id in homes:
+                        self.by_home[person.dwelling_id].append(person)
+
+    def has_twin(self, person: Known) -> bool:
+        """Someone else registered born the same day with the same phone or home: a twin.
+
+        A name one character away from a twin's is as likely the other twin, or a third
+        sibling the register does not know, as a typo: such a match goes to a person.
+        """
+        household = [
+            *self.by_phone.get(person.phone_blind, ()),
+            *self.by_home.get(person.dwelling_id or 0, ()),
+        ]
+        return any(o.pk != person.pk and o.birth_date == person.birth_date for o in household)
 
 
 def _trust(source_code: str, trusts: dict[str, int]) -> int:
@@ -385,7 +550,7 @@ def _trust(source_code: str, trusts: dict[str, int]) -> int:
 
 
 def _compare(
-    item: Incoming, person: Person, source: Source, plan: _Plan, trusts: dict[str, int]
+    item: Incoming, person: Known, source: Source, plan: _Plan, trusts: dict[str, int]
 ) -> None:
     """Fill the person's empty fields; a different value from an equally trusted or more
     trusted source than the one that set it becomes a conflict for a person to decide."""
@@ -394,11 +559,17 @@ def _compare(
         incoming = getattr(item, name)
         if incoming in (None, ""):
             continue
-        current = getattr(person, name)
-        if current in (None, ""):
+        if name == "phone":  # compared by blind index: the register's phone stays sealed
+            empty = not person.phone_blind
+            differs = item.phone_blinds[0] != person.phone_blind
+        else:
+            current = getattr(person, name)
+            empty = current in (None, "")
+            differs = current != incoming
+        if empty:
             fill[name] = incoming
-        elif name in CONFLICTING and current != incoming:
-            setter = (person.provenance.get(name) or {}).get("source", "manual")
+        elif name in CONFLICTING and differs:
+            setter = person.setters[CONFLICTING.index(name)] or "manual"
             if source.trust >= _trust(setter, trusts):
                 plan.conflicts.append((person, name, incoming))
     if item.dwelling_id and not person.dwelling_id:
@@ -485,15 +656,14 @@ def import_people(
             raise DomainError(f"import_{exc.code}", exc.message) from exc
         mapping_learnt = table.header_mapping()
 
-    already = (
-        set(
-            ImportedRow.objects.filter(
-                source=source, row_hash__in=[i.row_hash for i in items]
-            ).values_list("row_hash", flat=True)
+    already: set[str] = set()
+    for chunk in _chunks(items, 20_000):
+        hashes = bulk.values_in(i.row_hash for i in chunk)
+        already.update(
+            ImportedRow.objects.filter(source=source, row_hash__in=hashes).values_list(
+                "row_hash", flat=True
+            )
         )
-        if items
-        else set()
-    )
     report.addresses_created = len(reader.new_dwellings)
     plan = _plan(items, already, source, area, report)
     plan.new_dwellings = reader.new_dwellings
@@ -526,24 +696,44 @@ def _plan(
     without_id = [i for i in items if not i.id_number]
     by_id = _find_by_id(with_id)
     for item in with_id:
-        person = by_id.get(item.id_number)
+        person = by_id.get(item.id_blinds[0])
         if person is None:
             plan.new.append(item)
             continue
         plan.matched.append((item, person))
         if item.row_hash not in already:
             _compare(item, person, source, plan, trusts)
-    by_sound = _candidates(without_id, district_of(area)) if without_id else {}
-    for item in without_id:
-        phone_blind = pii.phone_indexes(item.phone)[0] if item.phone else ""
-        scored = sorted(
-            (
-                (_score(item, p, phone_blind), p)
-                for p in by_sound.get(normalize.pinyin_full(item.name), [])
-            ),
-            key=lambda pair: -pair[0],
+    sounds = [normalize.pinyin_full(i.name) for i in without_id]
+    blocks = _Candidates()
+    district = district_of(area)
+    if without_id:
+        blocks.load(
+            district,
+            sounds=set(sounds),
+            phones={i.phone_blinds[0] for i in without_id},
+            homes={i.dwelling_id for i in without_id if i.dwelling_id},
         )
+    decided: list[tuple[Incoming, Known | None, float, bool]] = []
+    for item, sound in zip(without_id, sounds, strict=True):
+        pool = blocks.of(item, sound)
+        scored = sorted(((_score(item, sound, p), p) for p in pool), key=lambda pair: -pair[0])
         best_score, best = scored[0] if scored else (0.0, None)
+        near = (
+            best is not None
+            and best_score >= MATCH_AT
+            and _name_agreement(item.name, sound, best) == "near"
+        )
+        decided.append((item, best, best_score, near))
+    # The households of the people matched by a near name, for the twin check.
+    near_matches = [best for _item, best, _score, near in decided if near and best is not None]
+    blocks.load(
+        district,
+        phones={p.phone_blind for p in near_matches},
+        homes={p.dwelling_id for p in near_matches if p.dwelling_id},
+    )
+    for item, best, best_score, near in decided:
+        if near and best is not None and blocks.has_twin(best):
+            best_score = REVIEW_AT
         if best is not None and best_score >= MATCH_AT:
             plan.matched.append((item, best))
             if item.row_hash not in already:
@@ -569,45 +759,36 @@ _PROVENANCE_FIELDS = (
 )  # fmt: skip
 
 
-def _new_person_row(
-    item: Incoming, area_pk: int, district_pk: int, source: Source, today: str
-) -> tuple[Any, ...]:
-    """One new person as a row of `_PERSON_COLUMNS` (no model instance: 65k of them cost
-    seconds), with the same derived values as a person saved through the services."""
-    derived = SimpleNamespace(name=item.name, id_number=item.id_number, phone=item.phone)
-    apply_indexes(derived)  # type: ignore[arg-type]
+def _new_person_rows(
+    items: Iterable[Incoming],
+    area_pk: int,
+    district_pk: int,
+    source: Source,
+    today: str,
+    inserter: FastInsert,
+) -> Iterable[tuple[Any, ...]]:
+    """New people as rows of `_PERSON_COLUMNS`, in its order (no model instance: 65k of them
+    cost seconds), with the values `services.apply_indexes` derives: the blind indexes were
+    computed while reading, the pinyin by the same function."""
     origin = {"source": source.code, "date": today}
-    provenance = {
-        k: origin for k in _PROVENANCE_FIELDS if getattr(item, k) not in (None, "", Gender.UNKNOWN)
-    }
-    values = {
-        "area": item.area_id or area_pk,
-        "district": district_pk,
-        "name": item.name,
-        "name_pinyin": derived.name_pinyin,
-        "name_initials": derived.name_initials,
-        "gender": item.gender,
-        "birth_date": item.birth_date,
-        "ethnicity": item.ethnicity,
-        "id_kind": item.id_kind,
-        "id_number": item.id_number,
-        "id_blind": derived.id_blind,
-        "id_last4_blind": derived.id_last4_blind,
-        "phone": item.phone,
-        "phone_blind": derived.phone_blind,
-        "phone_last4_blind": derived.phone_last4_blind,
-        "residence_type": ResidenceType.REGISTERED,
-        "status": PersonStatus.ACTIVE,
-        "dwelling": item.dwelling_id,
-        "relation_to_head": item.relation_to_head,
-        "political_status": item.political_status,
-        "work": item.work,
-        "hukou_address": item.hukou_address,
-        "address_raw": item.address_raw,
-        "provenance": provenance,
-        "version": 1,
-    }
-    return tuple(values[c] for c in _PERSON_COLUMNS)
+    # Provenance differs only by which fields a row filled: one JSON document per such set.
+    documents: dict[tuple[str, ...], Any] = {}
+    unknown = Gender.UNKNOWN
+    for item in items:
+        filled = tuple(k for k in _PROVENANCE_FIELDS if getattr(item, k) not in (None, "", unknown))
+        provenance = documents.get(filled)
+        if provenance is None:
+            provenance = documents[filled] = inserter.prepare(
+                "provenance", dict.fromkeys(filled, origin)
+            )
+        name_pinyin, name_initials = normalize.pinyin(item.name)
+        yield (
+            item.area_id or area_pk, district_pk, item.name, name_pinyin, name_initials,
+            item.gender, item.birth_date, item.ethnicity, item.id_kind, item.id_number,
+            *item.id_blinds, item.phone, *item.phone_blinds, ResidenceType.REGISTERED,
+            PersonStatus.ACTIVE, item.dwelling_id, item.relation_to_head, item.political_status,
+            item.work, item.hukou_address, item.address_raw, provenance, 1,
+        )  # fmt: skip
 
 
 @transaction.atomic
@@ -633,7 +814,6 @@ def _commit(
         report.already_committed = True
         report.new = report.updated = report.conflicts = report.review = 0
         return
-    district = district_of(area)
     today = timezone.localdate().isoformat()
     values = {
         "source": source,
@@ -654,29 +834,49 @@ def _commit(
     else:
         ImportBatch.objects.filter(pk=batch.pk).update(**values)
         batch.refresh_from_db()
+    with bulk.loading():
+        report.new = _write(plan, items, already, source, area, batch, today)
+    source.mapping = mapping
+    source.save(update_fields=["mapping", "updated_at"])
+    report.committed, report.batch = True, batch.pk
+    batch.stats = {k: v for k, v in report.as_json().items() if isinstance(v, int | bool)}
+    batch.save(update_fields=["stats"])
+    audit.record(actor=actor, action="registry.imported", obj=batch, changes=batch.stats)
+
+
+def _write(
+    plan: _Plan,
+    items: list[Incoming],
+    already: set[str],
+    source: Source,
+    area: Area,
+    batch: ImportBatch,
+    today: str,
+) -> int:
+    """The rows of a committed import: new rooms and people, filled fields, conflicts, the
+    review queue and the row hashes. Returns how many people were registered."""
+    district = district_of(area)
     _create_dwellings(plan, items)
     fresh = [i for i in plan.new if i.row_hash not in already]
     now = timezone.now()
-    created_pks = FastInsert(Person, _PERSON_COLUMNS, now=now).insert(
-        [_new_person_row(i, area.pk, district.pk, source, today) for i in fresh]
+    people = FastInsert(Person, _PERSON_COLUMNS, now=now, prepared=("provenance",))
+    created_pks = people.insert(
+        _new_person_rows(fresh, area.pk, district.pk, source, today, people)
     )
-    report.new = len(created_pks)
-    _apply_updates(plan.updates, source, today, {p.pk: p for _i, p in plan.matched})
+    _apply_updates(plan.updates, source, today)
     FastInsert(
         Conflict, ("person", "area", "batch", "field", "incoming", "status", "decision"), now=now
     ).insert(
-        [
-            (
-                p.pk,
-                p.area_id,
-                batch.pk,
-                f,
-                str(v.isoformat() if isinstance(v, dt.date) else v),
-                "open",
-                "",
-            )
-            for p, f, v in plan.conflicts
-        ]
+        (
+            p.pk,
+            p.area_id,
+            batch.pk,
+            f,
+            str(v.isoformat() if isinstance(v, dt.date) else v),
+            "open",
+            "",
+        )
+        for p, f, v in plan.conflicts
     )
     MatchReview.objects.bulk_create(
         [
@@ -684,7 +884,7 @@ def _commit(
                 batch=batch,
                 area_id=p.area_id,
                 row_number=i.row,
-                candidate=p,
+                candidate_id=p.pk,
                 score=s,
                 incoming=json.dumps(i.values(), ensure_ascii=False),
             )
@@ -697,14 +897,9 @@ def _commit(
         if i.row_hash not in already:
             taken.setdefault(i.row_hash, p.pk)
     FastInsert(ImportedRow, ("source", "row_hash", "batch", "person"), now=now).insert(
-        [(source.pk, h, batch.pk, pk) for h, pk in taken.items()]
+        (source.pk, h, batch.pk, pk) for h, pk in taken.items()
     )
-    source.mapping = mapping
-    source.save(update_fields=["mapping", "updated_at"])
-    report.committed, report.batch = True, batch.pk
-    batch.stats = {k: v for k, v in report.as_json().items() if isinstance(v, int | bool)}
-    batch.save(update_fields=["stats"])
-    audit.record(actor=actor, action="registry.imported", obj=batch, changes=batch.stats)
+    return len(created_pks)
 
 
 def _create_dwellings(plan: _Plan, items: list[Incoming]) -> None:
@@ -732,49 +927,40 @@ def _create_dwellings(plan: _Plan, items: list[Incoming]) -> None:
             plan.updates.setdefault(person.pk, {})["dwelling_id"] = item.dwelling_id
 
 
-def _apply_updates(
-    updates: dict[int, dict[str, Any]], source: Source, today: str, loaded: dict[int, Person]
-) -> None:
-    """Write the filled fields, one UPDATE statement shape per set of fields, many rows each.
+_PHONE_INDEXES = ("phone_blind", "phone_last4_blind")
 
-    Django's bulk_update builds one CASE expression over every row and field, which is slow
-    and memory-hungry for tens of thousands of people; executemany is neither. The people were
-    loaded while planning, so nothing is read or decrypted twice.
+
+def _apply_updates(updates: dict[int, dict[str, Any]], source: Source, today: str) -> None:
+    """Write the filled fields, one statement shape per set of fields, many rows each.
+
+    Provenance and version are updated inside the database (the provenance entry is the same
+    for every row of a shape), so no person is read, decoded or re-encoded.
     """
     if not updates:
         return
-    missing = [pk for pk in updates if pk not in loaded]
-    if missing:
-        loaded = {**loaded, **Person.objects.in_bulk(missing)}
-    now = timezone.now()
-    groups: dict[tuple[str, ...], list[Person]] = defaultdict(list)
+    groups: dict[tuple[str, ...], list[list[Any]]] = defaultdict(list)
     for pk, fill in updates.items():
-        person = loaded[pk]
-        for key, value in fill.items():
-            setattr(person, key, value)
+        row = dict(fill)
         if "phone" in fill:
-            person.phone_blind, person.phone_last4_blind = pii.phone_indexes(person.phone)
-        person.provenance = {
-            **person.provenance,
-            **{k.removesuffix("_id"): {"source": source.code, "date": today} for k in fill},
-        }
-        person.version += 1
-        person.updated_at = now
-        extra = ("phone_blind", "phone_last4_blind") if "phone" in fill else ()
-        groups[(*sorted(fill), *extra, "provenance", "version", "updated_at")].append(person)
-    meta = Person._meta
+            row.update(zip(_PHONE_INDEXES, pii.phone_indexes(fill["phone"]), strict=True))
+        names = tuple(sorted(row))
+        groups[names].append([row[n] for n in names] + [pk])
     quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        for names, people in groups.items():
-            fields: list[Any] = [meta.get_field(n) for n in names]
-            columns = ", ".join(f"{quote(str(f.column))} = %s" for f in fields)
-            sql = f"UPDATE {quote(meta.db_table)} SET {columns} WHERE id = %s"  # noqa: S608
-            rows = [
-                [f.get_db_prep_save(getattr(p, f.attname), connection) for f in fields] + [p.pk]
-                for p in people
-            ]
-            for chunk in _chunks(rows, 2000):
-                cursor.executemany(sql, chunk)
+    own = f"{quote(Person._meta.db_table)}.{quote('provenance')}"
+    merge = f"json_patch({own}, %s)" if connection.vendor == "sqlite" else f"{own} || %s::jsonb"
+    version = quote("version")
+    also = (
+        f"{quote('provenance')} = {merge}, {version} = {quote(Person._meta.db_table)}.{version}"
+        f" + 1, {quote('updated_at')} = %s"
+    )
+    now = Person._meta.get_field("updated_at").get_db_prep_save(timezone.now(), connection)
+    stamp = {"source": source.code, "date": today}
+    for names, rows in groups.items():
+        entry = json.dumps(
+            {n.removesuffix("_id"): stamp for n in names if n not in _PHONE_INDEXES},
+            ensure_ascii=False,
+        )
+        bulk.fast_update(Person, names, rows, also=also, params=[entry, now])
 
 
 def rejected_workbook(report: ImportReport, headers: list[str]) -> bytes:

@@ -15,9 +15,9 @@ from django.core.management import CommandError, call_command
 from shequ.core import testing
 from shequ.core.errors import DomainError
 from shequ.core.models import AuditEntry
-from shequ.registry import services
+from shequ.registry import pii, services
 from shequ.registry.imports import import_people, rejected_workbook, source_for
-from shequ.registry.models import Conflict, ImportBatch, MatchReview, Person
+from shequ.registry.models import Conflict, ImportBatch, ImportedRow, MatchReview, Person
 from shequ.registry.tests.conftest import Residents, make_id
 
 HEADER = ["序号", "姓名", "性别", "公民身份号码", "出生日期", "联系电话", "现住址"]
@@ -178,6 +178,8 @@ def test_an_empty_field_is_filled_with_provenance(tmp_path: Path, residents: Res
     person = Person.objects.get(pk=wang_in_a.pk)
     assert person.phone == "13655556666"
     assert person.provenance["phone"]["date"]
+    assert person.provenance["name"]["source"] == "manual"  # merged into, not replaced
+    assert person.phone_blind == pii.phone_indexes("13655556666")[0]  # found by phone
     assert person.version == 2
 
 
@@ -343,3 +345,78 @@ def test_a_new_room_of_a_known_building_becomes_a_standard_address(
     old = Person.objects.get(name="老住户").dwelling
     assert old is not None and old.room == "301"
     assert Person.objects.get(name="外来户").dwelling is None
+
+
+def _import(path: Path, *, commit: bool = False) -> Any:
+    return import_people(
+        actor=testing.persona("community_worker"),
+        path=path,
+        source_name="民政局",
+        area=testing.area("C1"),
+        commit=commit,
+    )
+
+
+def test_a_one_character_name_typo_with_the_same_birthday_and_phone_is_matched(
+    tmp_path: Path, residents: Residents
+) -> None:
+    # 张五 for 张三: neither the same characters nor the same sound, found by the birth date.
+    path = roster(tmp_path / "r.xlsx", [[1, "张五", "男", "", "1940-03-02", "13812345678", ""]])
+    report = _import(path, commit=True)
+    assert report.matched == 1 and report.new == 0 and report.review == 0
+    assert ImportedRow.objects.get().person_id == residents.zhang.pk
+
+
+def test_a_one_character_name_typo_with_only_the_birthday_is_a_new_person(
+    tmp_path: Path, residents: Residents
+) -> None:
+    path = roster(tmp_path / "r.xlsx", [[1, "张五", "男", "", "1940-03-02", "", ""]])
+    report = _import(path)
+    assert report.new == 1 and report.matched == 0 and report.review == 0
+
+
+def test_a_namesake_born_on_another_day_is_not_matched(
+    tmp_path: Path, residents: Residents
+) -> None:
+    path = roster(tmp_path / "r.xlsx", [[1, "张三", "男", "", "1951-01-01", "13700001111", ""]])
+    report = _import(path)
+    assert report.new == 1 and report.matched == 0 and report.review == 0
+
+
+def test_a_name_one_character_from_a_registered_twin_goes_to_review(
+    tmp_path: Path, residents: Residents
+) -> None:
+    # 张三 has a registered twin sharing his birthday and phone: 张五 may be a third sibling.
+    services.person_create(
+        actor=testing.persona("community_worker"),
+        area=testing.area("A"),
+        name="张四",
+        id_number=make_id(birth="19400302", seq="151"),
+        phone="13812345678",
+    )
+    path = roster(tmp_path / "r.xlsx", [[1, "张五", "男", "", "1940-03-02", "13812345678", ""]])
+    report = _import(path, commit=True)
+    assert report.review == 1 and report.matched == 0 and report.new == 0
+    assert MatchReview.objects.get().candidate.name in ("张三", "张四")
+
+
+def test_a_one_character_name_typo_at_the_same_home_goes_to_review(
+    tmp_path: Path, world: Any
+) -> None:
+    # Found through the people living at the row's address; a home without a phone is not
+    # enough to register the row as the same person without a look.
+    actor = testing.persona("community_worker")
+    building = services.building_create(
+        actor=actor, area=testing.area("A1"), code="B-1", name="3栋", road="文一西路",
+        road_number="12",
+    )  # fmt: skip
+    home = services.dwelling_create(actor=actor, building=building, unit="2", room="301")
+    resident = services.person_create(
+        actor=actor, area=testing.area("A1"), dwelling=home, name="赵六", birth_date="1970-05-05"
+    )
+    path = roster(
+        tmp_path / "r.xlsx", [[1, "赵七", "男", "", "1970-05-05", "", home.standard_address]]
+    )
+    report = _import(path, commit=True)
+    assert report.review == 1 and report.matched == 0 and report.new == 0
+    assert MatchReview.objects.get().candidate_id == resident.pk
