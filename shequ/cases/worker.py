@@ -501,42 +501,52 @@ def _escalate(ids: list[int], now: dt.datetime) -> int:
                 (f"{_q('level')} < %s", [int(Level.DISTRICT)]),
                 _in("status", OPEN),
             ],
-            returning=("id", "status", "level"),
+            returning=("id", "status", "level", "code", "area_id", "lead_unit_id"),
         )
         if not rows:
             return 0
-        levels = {pk: level for pk, _status, level in rows}
+        levels = {r[0]: r[2] for r in rows}
         _events(
-            ((pk, status) for pk, status, _level in rows),
+            ((r[0], r[1]) for r in rows),
             kind="auto_escalate",
             now=now,
             data={pk: {"level": level} for pk, level in levels.items()},
         )
-        cases = list(Case.objects.filter(pk__in=levels).select_related("area").order_by("pk"))
-        for case in cases:
-            audit.record(
-                actor="worker",
-                action="case.auto_escalated",
-                obj=case,
-                changes={"level": [levels[case.pk] - 1, levels[case.pk]]},
-            )
-        _send_after_commit(_supervisors(cases, levels))
+        flips = sorted(_flips([(r[0], r[1], r[3], r[4], r[5]) for r in rows]), key=lambda f: f.id)
+        # One lock of the audit chain and a few INSERTs for the batch, not four queries a case.
+        audit.record_many(
+            actor="worker",
+            action="case.auto_escalated",
+            items=(
+                audit.Item(
+                    object_type=_CASE_LABEL,
+                    object_id=str(f.id),
+                    object_repr=f.code,
+                    area_path=f.area_path,
+                    changes={"level": [levels[f.id] - 1, levels[f.id]]},
+                )
+                for f in flips
+            ),
+        )
+        _send_after_commit(_supervisors(flips, levels))
     return len(rows)
 
 
-def _supervisors(cases: list[Case], levels: dict[int, int]) -> list[Notice]:
+_CASE_LABEL = Case._meta.label_lower
+
+
+def _supervisors(flips: list[_Flip], levels: dict[int, int]) -> list[Notice]:
     """The supervisors at the new level: who supervises or manages cases in the case's
     community, street or district, as the level says."""
     roles = PERMISSIONS["cases.supervise"] | PERMISSIONS["cases.manage"]
-    target = {c.pk: c.area.path[: SEGMENT * _DEPTH[Level(levels[c.pk])]] for c in cases}
+    target = {f.id: f.area_path[: SEGMENT * _DEPTH[Level(levels[f.id])]] for f in flips}
     holders = _holders(set(target.values()), roles)
     notices: list[Notice] = []
     for level in sorted(set(levels.values())):
-        at_level = [c for c in cases if levels[c.pk] == level]
-        flips = [_Flip(c.pk, c.code, c.area.path, c.lead_unit_id) for c in at_level]
+        at_level = [f for f in flips if levels[f.id] == level]
         notices += _remind(
-            {c.pk: frozenset(holders[target[c.pk]]) for c in at_level},
-            flips,
+            {f.id: frozenset(holders[target[f.id]]) for f in at_level},
+            at_level,
             kind="case.auto_escalate",
             one=_("Case %(code)s is overdue and now at the %(level)s level"),
             many=_("%(count)d overdue cases are now at the %(level)s level"),
@@ -574,33 +584,47 @@ def autoclose(now: dt.datetime | None = None) -> int:
                     ("updated_at", now),
                 ],
                 where=[(f"{_q('status')} = %s", [Status.VERIFIED])],
-                returning=("id",),
+                returning=("id", "code", "area_id", "reporter_id"),
             )
             if not rows:
                 continue
-            pks = [r[0] for r in rows]
+            rows.sort()
             _events(
-                ((pk, Status.CLOSED) for pk in pks),
+                ((r[0], Status.CLOSED) for r in rows),
                 kind="auto_close",
                 now=now,
                 public=True,
                 from_status=Status.VERIFIED,
             )
+            paths = _area_paths(r[2] for r in rows)
+            audit.record_many(
+                actor="worker",
+                action="case.auto_closed",
+                items=(
+                    audit.Item(
+                        object_type=_CASE_LABEL,
+                        object_id=str(pk),
+                        object_repr=code,
+                        area_path=paths[area_id],
+                        changes={"status": [Status.VERIFIED, Status.CLOSED]},
+                    )
+                    for pk, code, area_id, _reporter in rows
+                ),
+            )
+            reporters = User.objects.filter(
+                pk__in={r[3] for r in rows if r[3]}, is_active=True
+            ).in_bulk()
             notices: list[Notice] = []
-            for case in Case.objects.filter(pk__in=pks).select_related("area", "reporter"):
-                audit.record(
-                    actor="worker",
-                    action="case.auto_closed",
-                    obj=case,
-                    changes={"status": [Status.VERIFIED, Status.CLOSED]},
-                )
-                if case.reporter and case.reporter.is_active:
+            for _pk, code, _area, reporter_id in rows:
+                if reporter_id in reporters:
                     title = _("Case %(code)s: %(status)s") % {
-                        "code": case.code,
+                        "code": code,
                         "status": Status.CLOSED.label,
                     }
-                    url = reverse("cases:detail", args=[case.code])
-                    notices.append(Notice([case.reporter], "case.auto_close", title, "", url))
+                    url = reverse("cases:detail", args=[code])
+                    notices.append(
+                        Notice([reporters[reporter_id]], "case.auto_close", title, "", url)
+                    )
             _send_after_commit(notices)
             closed += len(rows)
     return closed

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -94,6 +94,62 @@ def record(
     head.seq, head.hash = entry.seq, entry.hash
     head.save(update_fields=["seq", "hash"])
     return entry
+
+
+@dataclass(frozen=True)
+class Item:
+    """One entry of `record_many`: the object named by its type, id, text and area path (no
+    model instance needed), and its changes."""
+
+    object_type: str
+    object_id: str
+    object_repr: str = ""
+    area_path: str = ""
+    changes: Mapping[str, Any] | None = None
+
+
+# Entries per INSERT statement of `record_many` (13 parameters each: below SQLite's limit).
+_MANY_PER_STATEMENT = 500
+
+
+@transaction.atomic
+def record_many(*, actor: Any, action: str, items: Iterable[Item]) -> int:
+    """Append one entry per item, in order, as `record` would one by one, but under a single
+    lock of the chain head and with multi-row INSERTs: a batch job's thousands of entries take
+    one round trip per few hundred instead of four each. The chain is the same: each entry's
+    `prev_hash` is the hash of the one before, the first one's the head's. Returns the count."""
+    actor_obj = actor if getattr(actor, "is_authenticated", False) else None
+    actor_name = (actor_obj.get_username() if actor_obj else str(actor or "system"))[:150]
+    ctx = context.current()
+    rows = list(items)
+    if not rows:
+        return 0
+    head, _created = AuditChainHead.objects.select_for_update().get_or_create(pk=1)
+    seq, prev, now = head.seq, head.hash, timezone.now()
+    entries: list[AuditEntry] = []
+    for item in rows:
+        seq += 1
+        entry = AuditEntry(
+            seq=seq,
+            created_at=now,
+            actor=actor_obj,
+            actor_name=actor_name,
+            action=action,
+            object_type=item.object_type,
+            object_id=item.object_id,
+            object_repr=item.object_repr[:200],
+            area_path=item.area_path,
+            changes=_plain(item.changes or {}),
+            request_id=ctx.request_id,
+            ip=ctx.ip,
+            prev_hash=prev,
+        )
+        entry.hash = prev = _digest(entry)
+        entries.append(entry)
+    AuditEntry.objects.bulk_create(entries, batch_size=_MANY_PER_STATEMENT)
+    head.seq, head.hash = seq, prev
+    head.save(update_fields=["seq", "hash"])
+    return len(entries)
 
 
 @dataclass(frozen=True)

@@ -179,21 +179,22 @@ def test_a_worker_killed_mid_batch_loses_no_escalation_and_doubles_none(
 ) -> None:
     cases = [report(cw, at(2026, 10, 16, 17, 0)) for _ in range(3)]
     run(at(2026, 10, 19, 10, 0))
-    record = worker.audit.record
-    calls: list[int] = []
+    record_many = worker.audit.record_many
+    audited = AuditEntry.objects.count()
 
-    def dies_on_the_second(**kw: Any) -> Any:
-        calls.append(1)
-        if len(calls) == 2:
-            raise DatabaseError("worker killed")
-        return record(**kw)
+    def dies_after_the_first(**kw: Any) -> Any:
+        # The batch's flips, events and first audit entry are written, then the worker dies.
+        record_many(**{**kw, "items": list(kw["items"])[:1]})
+        assert AuditEntry.objects.count() == audited + 1
+        raise DatabaseError("worker killed")
 
-    monkeypatch.setattr(worker.audit, "record", dies_on_the_second)
+    monkeypatch.setattr(worker.audit, "record_many", dies_after_the_first)
     with pytest.raises(DatabaseError):
         run(at(2026, 10, 20, 10, 30), worker.escalate_due)
     assert [fresh(c).level for c in cases] == [0, 0, 0]
     assert not CaseEvent.objects.filter(kind="auto_escalate").exists()
-    monkeypatch.setattr(worker.audit, "record", record)
+    assert AuditEntry.objects.count() == audited
+    monkeypatch.setattr(worker.audit, "record_many", record_many)
     assert run(at(2026, 10, 20, 10, 31), worker.escalate_due) == 3
     assert run(at(2026, 10, 20, 10, 31), worker.escalate_due) == 0
     assert [fresh(c).level for c in cases] == [1, 1, 1]
