@@ -46,6 +46,12 @@ def _restore_migrated_data() -> None:
             if installer is not None:
                 model = {"install_catalogue": "ServiceItem"}.get(name, "CertificateType")
                 installer(apps.get_model("servicedesk", model))
+        from shequ.servicedesk.eligibility_defaults import install_rules
+
+        install_rules(
+            apps.get_model("servicedesk", "EligibilityRule"),
+            apps.get_model("servicedesk", "ServiceItem"),
+        )
 
 
 @pytest.fixture(autouse=True)

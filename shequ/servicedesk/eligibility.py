@@ -19,7 +19,8 @@ import datetime as dt
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import reduce
@@ -674,22 +675,54 @@ def _announce(
 NIGHT_HOURS = range(1, 5)
 
 
+# PostgreSQL advisory lock key of the nightly run ("elig" in ASCII).
+NIGHTLY_LOCK = 0x656C6967
+
+
+@contextmanager
+def _sole_runner() -> Iterator[bool]:
+    """Whether this worker is the only one running the nightly job now. On PostgreSQL a
+    session advisory lock (try, never wait), so a second worker does not read the whole
+    register for nothing; on SQLite always true (the per-rule compare-and-set in `_run_rule`,
+    under SQLite's single writer, still makes the second worker skip each rule already run)."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [NIGHTLY_LOCK])
+        mine = bool(cursor.fetchone()[0])
+    try:
+        yield mine
+    finally:
+        if mine:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [NIGHTLY_LOCK])
+
+
 def nightly(now: dt.datetime | None = None) -> RunSummary | None:
-    """The nightly job (for the worker's PERIODIC list): between 01:00 and 05:00 local time,
-    run every active rule that has not run since midnight; at other times do nothing."""
+    """The nightly job (for the worker's PERIODIC list, registered in `apps.py`): between 01:00
+    and 05:00 local time, run every active rule that has not run since midnight; at other times,
+    and when the night's run is done or under way in another worker, do nothing.
+
+    Once a night: a rule's `last_run_at` is compared and set under its row lock in `_run_rule`
+    (`due_before`), so two workers never run a rule twice in one night; a worker that stopped
+    half-way leaves the rest due, and the next check (every ten minutes) runs them."""
     now = now or timezone.now()
     local = timezone.localtime(now)
     if local.hour not in NIGHT_HOURS:
         return None
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    due = list(
-        EligibilityRule.objects.filter(active=True).filter(
-            Q(last_run_at__isnull=True) | Q(last_run_at__lt=midnight)
+    with _sole_runner() as mine:
+        if not mine:
+            return None
+        due = list(
+            EligibilityRule.objects.filter(active=True).filter(
+                Q(last_run_at__isnull=True) | Q(last_run_at__lt=midnight)
+            )
         )
-    )
-    if not due:
-        return None
-    summary = eligibility_run(rules=due, now=now, due_before=midnight)
+        if not due:
+            return None
+        summary = eligibility_run(rules=due, now=now, due_before=midnight)
     for line in summary.lines():
         log.info("eligibility nightly: %s", line)
     return summary

@@ -353,7 +353,7 @@ class OutreachState(models.TextChoices):
 
 class EligibilityQuerySet(ScopedQuerySet):
     scope_field = "area"
-    scope_perm = "desk.view"
+    scope_perm = "eligibility.view"
 
 
 class Entitlement(FiledUnderArea, TimeStamped):

@@ -11,6 +11,8 @@ import logging
 import os
 import subprocess
 import sys
+import threading
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.management import CommandError, call_command
+from django.db import connection
 from hypothesis import HealthCheck, given, settings
 
 from shequ.core import testing
@@ -31,7 +34,7 @@ from shequ.inbox.services import notify
 from shequ.registry import services as registry
 from shequ.registry.models import Household, Person, PersonTag, TagType
 from shequ.registry.tags import tags_ensure_defaults
-from shequ.servicedesk import eligibility, rules, services
+from shequ.servicedesk import apps, eligibility, rules, services
 from shequ.servicedesk.eligibility_defaults import DEFAULT_RULES, install_rules
 from shequ.servicedesk.models import (
     EligibilityRule,
@@ -97,8 +100,10 @@ def make_rule(code: str, expression: str, **kw: Any) -> EligibilityRule:
 @pytest.fixture
 def town(world: Any, media: Any, clock: Any) -> Town:
     """Grid A (worker grid_worker_a) with estate A1, grid B (grid_worker_b), grid Z (no grid
-    worker); on 15 June 2026."""
+    worker); on 15 June 2026. Only the rules a test makes: the defaults the migration installed
+    are removed (rolled back with the test)."""
     tags_ensure_defaults(actor="test")
+    EligibilityRule.objects.all().delete()
     wangs = household("A", "H-2")
     people = {
         "zhang": register("A1", "张桂英", "1940-05-01", household=household("A1", "H-1")),
@@ -413,6 +418,67 @@ def test_a_rule_run_since_midnight_is_skipped_by_the_nightly_compare_and_set(tow
     assert summary.rules[0].skipped
 
 
+def test_the_worker_runs_the_nightly_job_once_a_night(town: Town, clock: Any) -> None:
+    from shequ.cases import worker
+
+    registered = [(name, job) for name, job, _every in worker.PERIODIC if name == "eligibility"]
+    assert registered == [("eligibility", eligibility.nightly)]  # once, however often imported
+    worker._last_run.pop("eligibility", None)
+    night = dt.datetime(2026, 6, 16, 2, 0, tzinfo=TZ)
+    runs = AuditEntry.objects.filter(action="eligibility.run")
+    before = runs.count()
+
+    clock.move_to(night)
+    assert worker.run_once(now=night)["eligibility"] == 1
+    later = night + dt.timedelta(seconds=apps.NIGHTLY_CHECK_SECONDS + 1)
+    clock.move_to(later)
+    worker.run_once(now=later)  # checked again, already done tonight
+
+    town.gaoling.refresh_from_db()
+    assert town.gaoling.last_run_at == night
+    assert runs.count() == before + 1
+    assert set(tasks(town.gaoling)) == {"张桂英", "王建国", "李秀英", "周德明", "李根宝", "赵凤英"}
+
+    next_night = night + dt.timedelta(days=1, minutes=-30)
+    clock.move_to(next_night)
+    worker.run_once(now=next_night)
+    town.gaoling.refresh_from_db()
+    assert town.gaoling.last_run_at == next_night and runs.count() == before + 2
+
+
+def test_two_workers_at_night_run_each_rule_once(committed_db: Any, transactional_db: Any) -> None:
+    tags_ensure_defaults(actor="test")
+    elders = [register("A", f"老人{i}", f"19{30 + i}-01-01") for i in range(3)]
+    night = dt.datetime(2026, 6, 16, 2, 0, tzinfo=TZ)
+    barrier = threading.Barrier(2)
+    results: list[eligibility.RunSummary | None] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        barrier.wait()
+        try:
+            results.append(eligibility.nightly(now=night))
+        except BaseException as exc:  # pragma: no cover - shown by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == []
+    ran = Counter(
+        r.code for s in results if s is not None for r in s.rules if not r.skipped and not r.error
+    )
+    assert ran == Counter(code for code, *_rest in DEFAULT_RULES)  # each once, all of them
+    gaoling = EligibilityRule.objects.get(code="gaoling-jintie")
+    assert Entitlement.objects.filter(rule=gaoling).count() == len(elders)
+    assert set(EligibilityRule.objects.values_list("last_run_at", flat=True)) == {night}
+
+
 def test_the_command_installs_the_defaults_and_runs_them(town: Town, capsys: Any) -> None:
     call_command("eligibility_run", "--install-defaults", "--quiet-notices")
     out = capsys.readouterr().out
@@ -424,8 +490,26 @@ def test_the_command_installs_the_defaults_and_runs_them(town: Town, capsys: Any
         call_command("eligibility_run", "--rule", "nope", stdout=io.StringIO())
 
 
+def test_a_fresh_database_has_the_default_rules_and_installing_again_keeps_edits(
+    world: Any,
+) -> None:
+    codes = set(EligibilityRule.objects.values_list("code", flat=True))
+    assert codes == {r[0] for r in DEFAULT_RULES} and len(DEFAULT_RULES) == 10
+    names = set(EligibilityRule.objects.values_list("name", flat=True))
+    assert {"高龄津贴", "困难残疾人生活补贴", "重度残疾人护理补贴", "独居老人定期探访"} <= names
+    assert install_rules(EligibilityRule, ServiceItem) == 0
+    edited = EligibilityRule.objects.get(code="gaoling-jintie")
+    eligibility.rule_update(actor=P("district_admin"), rule=edited, expression="age >= 90")
+    EligibilityRule.objects.filter(code="duju-tanfang").delete()
+
+    assert install_rules(EligibilityRule, ServiceItem) == 1  # the missing one, nothing else
+    assert EligibilityRule.objects.get(code="gaoling-jintie").expression == "age >= 90"
+    assert EligibilityRule.objects.filter(code="duju-tanfang").exists()
+
+
 def test_the_default_rules_install_once_and_all_compile(world: Any) -> None:
     tags_ensure_defaults(actor="test")
+    EligibilityRule.objects.all().delete()
     assert install_rules(EligibilityRule, ServiceItem) == len(DEFAULT_RULES) == 10
     assert install_rules(EligibilityRule, ServiceItem) == 0
     for rule in EligibilityRule.objects.all():
@@ -552,6 +636,7 @@ def test_a_district_admin_creates_a_rule_and_it_is_audited(world: Any) -> None:
 
 
 def test_a_malformed_expression_is_refused_with_its_position(world: Any) -> None:
+    before = EligibilityRule.objects.count()
     with pytest.raises(DomainError) as refused:
         eligibility.rule_create(
             actor=P("district_admin"), code="r1", name="规则", expression="age >= 80 and x.y == 1"
@@ -559,7 +644,8 @@ def test_a_malformed_expression_is_refused_with_its_position(world: Any) -> None
     assert refused.value.code == "eligibility_invalid_rule"
     assert refused.value.extra == {"field": "expression"}
     assert "第 1 行第 15 列" in refused.value.message  # in the user's language
-    assert not EligibilityRule.objects.exists()
+    assert EligibilityRule.objects.count() == before
+    assert not EligibilityRule.objects.filter(code="r1").exists()
 
 
 def test_an_unknown_tag_or_area_is_refused_with_its_position(world: Any) -> None:

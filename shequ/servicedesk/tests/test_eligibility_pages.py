@@ -22,6 +22,7 @@ from shequ.registry import services as registry
 from shequ.registry.models import Person
 from shequ.registry.tags import tags_ensure_defaults
 from shequ.servicedesk import eligibility
+from shequ.servicedesk.eligibility_defaults import DEFAULT_RULES
 from shequ.servicedesk.models import EligibilityRule, Entitlement, ServiceItem
 
 P = testing.persona
@@ -179,6 +180,24 @@ def test_a_grid_worker_finds_their_tasks_first_with_buttons(
 def test_roles_without_outreach_are_refused(run: dict[str, Entitlement], login: Any) -> None:
     for who in ("resident_a", "department", "auditor"):
         assert login(who).get("/eligibility/").status_code == 403
+
+
+def test_outreach_is_scoped_by_its_own_permission_not_the_desks(
+    run: dict[str, Entitlement], login: Any
+) -> None:
+    # The system administrator works the desk (desk.view) but not outreach (eligibility.view).
+    assert not Entitlement.objects.visible_to(P("sysadmin")).exists()
+    assert set(Entitlement.objects.visible_to(P("district_admin"))) == {
+        e for key, e in run.items() if key != "F"
+    }
+    person = run["B"].person
+    url = f"/desk/?person={person.pk}"
+    staff = login("community_worker").get(url)
+    assert staff.status_code == 200 and staff.context["panel"].entitlements == [run["B"]]
+    admin = login("sysadmin").get(url)
+    assert admin.status_code == 200 and admin.context["panel"].entitlements == []
+    assert login("sysadmin").get(f"/eligibility/people/{run['B'].pk}/").status_code == 403
+    assert login("sysadmin").get("/eligibility/").status_code == 403
 
 
 def test_the_outreach_list_filters_by_rule_state_and_area(
@@ -416,7 +435,8 @@ def test_the_rules_api_lists_for_staff_and_writes_for_the_district(
     run: dict[str, Entitlement], api: Any
 ) -> None:
     listed = api("grid_worker_a").get("/api/v1/eligibility-rules/").json()["results"]
-    assert [r["code"] for r in listed] == ["gaoling"]
+    # the defaults the migration installed, and the fixture's own rule
+    assert [r["code"] for r in listed] == sorted([r[0] for r in DEFAULT_RULES] + ["gaoling"])
     body = {"code": "r2", "name": "规则二", "expression": "age >= 90", "outreach": "看望"}
     assert api("community_worker").post("/api/v1/eligibility-rules/", body).status_code == 403
     created = api("district_admin").post("/api/v1/eligibility-rules/", body, format="json")
