@@ -68,6 +68,23 @@ def loadavg() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def backend_cpu() -> float | None:
+    """CPU seconds used so far by this connection's PostgreSQL backend (server on this
+    machine), so that the work done can be told from a busy machine's wall time."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def ensure_postgres_database(url: str) -> None:
     import psycopg
 
@@ -191,9 +208,11 @@ def main() -> int:
             "district admin": User.objects.get(username="minzheng"),
         }
         results: list[tuple[str, str, str, float, float, float]] = []
+        # Wall time, then this process's CPU time (on SQLite, the database's too) and on
+        # PostgreSQL the server backend's CPU per request (the mean: /proc counts 10 ms ticks).
         print(
             f"{'user':17} {'kind':16} {'via':9} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}"
-            f" {'hits p50':>9}"
+            f" {'cpu p50':>8} {'cpu p95':>8} {'db cpu':>7} {'hits p50':>9}"
         )
         for label, user in users.items():
             qs = queries_for(user, rng, args.samples)
@@ -219,12 +238,20 @@ def main() -> int:
                 ):
                     fn(sample[0])  # warm-up
                     hits.clear()
-                    times = timed(fn, sample)
+                    db_before = backend_cpu()
+                    times, cpu = timed(fn, sample)
+                    db_after = backend_cpu()
                     p50, p95 = statistics.median(times), percentile(times, 95)
                     results.append((label, kind, via, p50, p95, max(times)))
-                    shown = f"{statistics.median(hits):9.0f}" if hits else ""
+                    shown = f"{statistics.median(hits):9.0f}" if via == "selector" else " " * 9
+                    db = (
+                        f"{(db_after - db_before) * 1000 / len(sample):7.1f}"
+                        if db_before is not None and db_after is not None
+                        else f"{'-':>7}"
+                    )
                     print(
                         f"{label:17} {kind:16} {via:9} {p50:8.1f} {p95:8.1f} {max(times):8.1f}"
+                        f" {statistics.median(cpu):8.1f} {percentile(cpu, 95):8.1f} {db}"
                         f" {shown}",
                         flush=True,
                     )
@@ -244,13 +271,15 @@ def main() -> int:
     return 0
 
 
-def timed(fn: Callable[[str], None], values: list[str]) -> list[float]:
-    out = []
+def timed(fn: Callable[[str], None], values: list[str]) -> tuple[list[float], list[float]]:
+    """Wall and CPU milliseconds of each call."""
+    wall, cpu = [], []
     for q in values:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn(q)
-        out.append((time.perf_counter() - start) * 1000)
-    return out
+        wall.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+    return wall, cpu
 
 
 if __name__ == "__main__":

@@ -234,6 +234,9 @@ ZH: dict[str, str] = {
     "shequ — community service and governance platform": "社区通 — 社区公共服务综合信息平台",
     "Community service and governance platform": "社区公共服务综合信息平台",
     "shequ community platform": "社区通",
+    "Page %(n)s · %(cap)s+ people, narrow the search to see them all": (
+        "第 %(n)s 页 · 共 %(cap)s+ 人，请缩小搜索范围以查看全部"
+    ),
     "District, top-level category and lead unit, by week": "区县、一级类别与主办单位（按周）",
     "Street, top-level category and lead unit, by week": "街道、一级类别与主办单位（按周）",
     "District and category, by week": "区县与类别（按周）",

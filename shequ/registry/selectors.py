@@ -101,6 +101,11 @@ class PersonResults(StaffQuerySet):
         clone.count_cap = SEARCH_COUNT_CAP if cap is None else cap
         return clone
 
+    def count_is_capped(self, count: int) -> bool:
+        """Whether `count` (what `count()` said) stopped at the cap: more than `count_cap`
+        people match, to be shown as "1000+" rather than as a number."""
+        return self.count_cap is not None and count > self.count_cap
+
     def count(self) -> int:
         if self.count_cap is None or self._result_cache is not None or self.query.is_sliced:
             return super().count()

@@ -38,7 +38,16 @@ def person_index(request: HttpRequest) -> HttpResponse:
     for person in page.object_list:
         person.masked_id = mask_id(person.id_number)
         person.masked_phone = mask_phone(person.phone)
-    context = {"filter": filterset, "page": page, "can_edit": can_edit_person(request.user)}
+    # More than `count_cap` people match: the page says "1000+", not the count's cap + 1.
+    count_cap = None
+    if isinstance(people, selectors.PersonResults) and people.count_is_capped(page.paginator.count):
+        count_cap = people.count_cap
+    context = {
+        "filter": filterset,
+        "page": page,
+        "can_edit": can_edit_person(request.user),
+        "count_cap": count_cap,
+    }
     return render_page(request, "registry/person_index.html", context, partial="results")
 
 

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from shequ.areas.access import access_area
-from shequ.core.api import HasPerm
+from shequ.core.api import HasPerm, Pagination
 from shequ.core.errors import NotFound
 from shequ.registry import selectors, services
 from shequ.registry.access import access_building, access_person
@@ -53,6 +53,40 @@ from shequ.registry.models import (
 )
 
 
+class PeoplePagination(Pagination):
+    """Pages of a person search, whose count stops past `SEARCH_COUNT_CAP` (1,000) people.
+
+    `count_capped` is true when more than 1,000 people match: `count` is then 1,001, a lower
+    bound and not the number of matches (show it as "1000+"); the pages reach that far. An
+    integer `count` keeps every client that pages by it working.
+    """
+
+    def get_paginated_response(self, data: Any) -> Response:
+        response = super().get_paginated_response(data)
+        paginator = self.page.paginator if self.page is not None else None
+        people = paginator.object_list if paginator is not None else None
+        capped = bool(
+            paginator is not None
+            and isinstance(people, selectors.PersonResults)
+            and people.count_is_capped(paginator.count)
+        )
+        response.data["count_capped"] = capped
+        return response
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        paged = super().get_paginated_response_schema(schema)
+        paged["required"] = [*paged["required"], "count_capped"]
+        cap = selectors.SEARCH_COUNT_CAP
+        paged["properties"]["count"]["description"] = (
+            f"People found, counted up to {cap + 1}: with count_capped, a lower bound."
+        )
+        paged["properties"]["count_capped"] = {
+            "type": "boolean",
+            "description": f'More than {cap} people match: show the count as "{cap}+".',
+        }
+        return paged
+
+
 class PersonViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -64,6 +98,7 @@ class PersonViewSet(
 
     permission_classes = [HasPerm.of("registry.view")]
     filterset_class = PersonFilter
+    pagination_class = PeoplePagination
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Person]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -228,3 +229,39 @@ def test_the_people_page_pages_a_capped_search(
     page = response.context["page"]
     assert response.status_code == 200 and page.paginator.count == 3
     assert len(page.object_list) == 3  # the pages reach as far as the count does
+
+
+def test_the_people_page_says_more_than_the_cap_not_a_number(
+    namesakes: None, login: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_CAP", 2)
+    client = login("district_admin")
+    capped = client.get(reverse("registry:people"), {"q": "z"}).content.decode()
+    footer = re.search(r'id="people-count">([^<]*)<', capped)
+    assert footer and footer.group(1) == "第 1 页 · 共 2+ 人，请缩小搜索范围以查看全部"
+    exact = client.get(reverse("registry:people"), {"q": "张三"}, headers={"HX-Request": "true"})
+    assert exact.status_code == 200 and "people-count" not in exact.content.decode()
+    assert names(exact.context["page"].object_list) == ["张三", "张三丰"]  # 2, not more
+
+
+def test_the_api_flags_a_count_that_stopped_at_the_cap(
+    namesakes: None, api: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_CAP", 2)
+    client = api("district_admin")
+    capped = client.get("/api/v1/people/", {"q": "z"}).json()
+    assert (capped["count"], capped["count_capped"], len(capped["results"])) == (3, True, 3)
+    exact = client.get("/api/v1/people/", {"q": "周山"}).json()
+    assert (exact["count"], exact["count_capped"]) == (1, False)
+    unsearched = client.get("/api/v1/people/").json()
+    assert unsearched["count_capped"] is False
+    assert unsearched["count"] == Person.objects.count() > 2  # no search: counted in full
+
+
+def test_the_api_schema_documents_the_capped_count(db: Any) -> None:
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    paged = schema["components"]["schemas"]["PaginatedPersonList"]
+    assert "count_capped" in paged["required"]
+    assert paged["properties"]["count_capped"]["type"] == "boolean"
