@@ -10,12 +10,18 @@ settings with DEBUG off) on a free loopback port, and drives it from a second pr
     GET  /api/v1/cases/                       the first page of the community's cases
     POST /api/v1/cases/{code}/actions/accept/ accept the case it just reported
 
-for `--seconds`, then prints requests/s, p50/p95/p99 latency (overall and per request kind)
-and errors.
+for `--seconds`, then prints requests/s, p50/p95/p99 latency (overall and per request kind),
+errors, and the CPU time of the gunicorn workers, of the PostgreSQL backends serving them and of
+the load generator itself (it shares the machine's cores with the server).
+
+`--floor PATH` drives one cheap authenticated GET instead of the mix (e.g.
+`/api/v1/case-units/bench-chengguan/`: token, role check, one row): what this machine serves at
+best through the same stack, the ceiling for the mix.
 
     python bench/cases_api_bench.py                                     # SQLite
     python bench/cases_api_bench.py \\
         --database-url postgres://postgres@127.0.0.1:5432/shequ_bench    # PostgreSQL
+    python bench/cases_api_bench.py --floor /api/v1/case-units/bench-chengguan/
 
 Targets (issue #4): ≥ 300 requests/s, p95 ≤ 100 ms, no errors on PostgreSQL; SQLite reported.
 """
@@ -106,6 +112,19 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def backend_pids(dbname: str) -> list[int]:
+    """PostgreSQL backends connected to `dbname` (their process titles name the database)."""
+    pids = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            title = cmdline.read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if title.startswith("postgres:") and f" {dbname} " in title:
+            pids.append(int(cmdline.parent.name))
+    return pids
+
+
 def worker_pids(master: int) -> list[int]:
     pids = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -118,10 +137,20 @@ def worker_pids(master: int) -> list[int]:
 
 
 def client_main(
-    port: int, plan_path: str, seconds: float, clients: int, warmup: float, pids: list[int]
+    port: int,
+    plan_path: str,
+    seconds: float,
+    clients: int,
+    warmup: float,
+    pids: list[int],
+    *,
+    floor: str = "",
+    dbname: str = "",
 ) -> int:
     plan = json.loads(Path(plan_path).read_text())
-    samples: dict[str, list[float]] = {"create": [], "list": [], "accept": []}
+    samples: dict[str, list[float]] = (
+        {"floor": []} if floor else {"create": [], "list": [], "accept": []}
+    )
     errors: dict[str, int] = {}
     lock = threading.Lock()
     start_barrier = threading.Barrier(clients + 1)
@@ -142,6 +171,20 @@ def client_main(
         n = 0
         while time.perf_counter() < stop_at[0]:
             n += 1
+            if floor:
+                t0 = time.perf_counter()
+                try:
+                    status, _answer = client.call("GET", floor)
+                except (OSError, http.client.HTTPException) as exc:
+                    failed("floor", type(exc).__name__)
+                    continue
+                took = (time.perf_counter() - t0) * 1000
+                if status != 200:
+                    failed("floor", f"HTTP {status}")
+                elif t0 >= measure_from[0]:
+                    with lock:
+                        samples["floor"].append(took)
+                continue
             steps: list[tuple[str, str, str, Any, int]] = [
                 (
                     "create",
@@ -197,13 +240,17 @@ def client_main(
     stop_at[0] = measure_from[0] + seconds
     start_barrier.wait()
     time.sleep(max(0.0, measure_from[0] - time.perf_counter()))
+    # Backends present after the warm-up (with persistent connections, the workers' own).
+    backends = backend_pids(dbname) if dbname else []
     server_cpu, own_cpu = cpu_seconds(pids), time.process_time()
+    db_cpu = cpu_seconds(backends)
     for t in threads:
         t.join()
     # Requests are counted from `measure_from` until the last counted one has finished.
     elapsed = time.perf_counter() - measure_from[0]
     server_cpu = cpu_seconds(pids) - server_cpu
     own_cpu = time.process_time() - own_cpu
+    db_cpu = cpu_seconds(backends) - db_cpu
     print(
         json.dumps(
             {
@@ -212,6 +259,8 @@ def client_main(
                 "elapsed": elapsed,
                 "server_cpu": server_cpu,
                 "client_cpu": own_cpu,
+                "db_cpu": db_cpu,
+                "db_backends": len(backends),
             }
         )
     )
@@ -230,14 +279,25 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=10.0, help="seconds not counted first")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--cases", type=int, default=300, help="cases reported before the run")
+    parser.add_argument("--floor", default="", help="GET only this path (the floor)")
     parser.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--dbname", default="", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--plan", default="", help=argparse.SUPPRESS)
     parser.add_argument("--pids", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
         pids = [int(p) for p in args.pids.split(",") if p]
-        return client_main(args.port, args.plan, args.seconds, args.clients, args.warmup, pids)
+        return client_main(
+            args.port,
+            args.plan,
+            args.seconds,
+            args.clients,
+            args.warmup,
+            pids,
+            floor=args.floor,
+            dbname=args.dbname,
+        )
 
     tmp = tempfile.mkdtemp(prefix="shequ-api-bench-")
     os.environ.update(BENCH_ENV)
@@ -377,6 +437,10 @@ def run(args: argparse.Namespace, tmp: str, server_url: str) -> int:
                 str(args.warmup),
                 "--pids",
                 ",".join(str(p) for p in worker_pids(server.pid)),
+                "--floor",
+                args.floor,
+                "--dbname",
+                urlsplit(server_url).path.lstrip("/") if connection.vendor == "postgresql" else "",
             ],
             env=env,
             capture_output=True,
@@ -413,6 +477,8 @@ def report(data: dict[str, Any], *, postgres: bool) -> None:
     errors = sum(data["errors"].values())
     rps = len(everything) / data["elapsed"]
     for kind, values in samples.items():
+        if not values and kind not in data["errors"]:
+            continue
         print(
             f"  {kind:7} {len(values):6d} ok   p50 {percentile(values, 50):6.1f} ms   "
             f"p95 {percentile(values, 95):6.1f} ms   p99 {percentile(values, 99):6.1f} ms"
@@ -424,12 +490,22 @@ def report(data: dict[str, Any], *, postgres: bool) -> None:
         f"p99 {percentile(everything, 99):.1f} ms; errors {errors}"
         + (f" {data['errors']}" if errors else "")
     )
-    per_request = data["server_cpu"] / max(1, len(everything)) * 1000
+    count = max(1, len(everything))
+    per_request = data["server_cpu"] / count * 1000
+    db_per_request = data.get("db_cpu", 0) / count * 1000
+    client_per_request = data["client_cpu"] / count * 1000
+    both = per_request + db_per_request
     print(
-        f"CPU: gunicorn workers {data['server_cpu']:.1f} s = {per_request:.1f} ms a request "
-        f"(the database server's own not counted; 2 free cores would serve about "
-        f"{2000 / per_request if per_request else 0:.0f} requests/s on that alone); "
-        f"load generator {data['client_cpu']:.1f} s"
+        f"CPU: gunicorn workers {data['server_cpu']:.1f} s = {per_request:.1f} ms a request; "
+        + (
+            f"PostgreSQL backends ({data.get('db_backends', 0)}) {data['db_cpu']:.1f} s = "
+            f"{db_per_request:.1f} ms a request; "
+            if postgres
+            else ""
+        )
+        + f"load generator {data['client_cpu']:.1f} s = {client_per_request:.1f} ms a request "
+        f"({data['client_cpu'] / data['elapsed'] * 100:.0f}% of a core); 2 free cores would "
+        f"serve about {2000 / both if both else 0:.0f} requests/s on server CPU alone"
     )
     met = rps >= TARGET_RPS and p95 <= TARGET_P95_MS and errors == 0
     print(

@@ -50,6 +50,13 @@ try:
             env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'shequ.sqlite3'}") or ""
         )
     }
+    # Keep a worker's database connection between requests (0: a new one per request); a
+    # health check before reuse drops one the server closed meanwhile.
+    DB_CONN_MAX_AGE = env_int("SHEQU_DB_CONN_MAX_AGE", 300)
+    if DB_CONN_MAX_AGE < 0:
+        raise EnvError("SHEQU_DB_CONN_MAX_AGE must be 0 or more (seconds)")
+    DATABASES["default"]["CONN_MAX_AGE"] = DB_CONN_MAX_AGE
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     REDIS_URL = env_str("REDIS_URL")
     SESSION_IDLE_MINUTES = env_int("SHEQU_SESSION_IDLE_MINUTES", 30)
     if SESSION_IDLE_MINUTES < 1:

@@ -353,7 +353,10 @@ def case_move(
     with transaction.atomic():
         locked = (
             Case.objects.select_for_update(of=("self",))
-            .select_related("category", "area", "lead_unit")
+            # Everything the move, its notices and the API's answer read: no query later.
+            .select_related(
+                "category__parent", "area", "district", "lead_unit", "reporter", "merged_into"
+            )
             .get(pk=case.pk)
         )
         if expected_version is not None and locked.version != expected_version:

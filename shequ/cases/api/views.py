@@ -21,8 +21,9 @@ from rest_framework.response import Response
 
 from shequ.accounts.scoping import has_perm, memberships, scope_q_for_paths
 from shequ.areas.models import Area
-from shequ.cases import selectors, services, services_config
+from shequ.cases import policy, selectors, services, services_config
 from shequ.cases.access import CODE_RE, access_case, access_category, access_task, access_unit
+from shequ.cases.api import render
 from shequ.cases.api.serializers import (
     CaseCreateSerializer,
     CaseDetailSerializer,
@@ -87,15 +88,26 @@ class CaseViewSet(
     def get_object(self) -> Case:
         return access_case(self.request.user, self.kwargs["id"])
 
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The cases the caller may see, newest first, filtered with the shared filter set."""
+        cases = self.filter_queryset(selectors.case_rows(request.user))
+        page = self.paginate_queryset(cases)
+        rows = [render.case_row(case) for case in (page if page is not None else cases)]
+        return self.get_paginated_response(rows) if page is not None else Response(rows)
+
     def _detail(self, case: Case, *, status_code: int = status.HTTP_200_OK) -> Response:
-        case = (
-            Case.objects.select_related(
-                "category__parent", "area", "district", "lead_unit", "reporter", "merged_into"
-            )
-            .prefetch_related("photos")
-            .get(pk=case.pk)
+        """The case as services and `access_case` return it (not fetched again), with its
+        timeline, tasks and photos read in one query each."""
+        user = self.request.user
+        # Internal steps (supervision, escalation) are for staff; a reporter sees the rest.
+        staff = policy.in_scope(user, "cases.view", case.area.path)
+        body = render.case_detail(
+            case,
+            request=self.request,
+            events=selectors.timeline(case, public=not staff).prefetch_related(None),
+            tasks=case.tasks.select_related("unit"),
+            photos=case.photos.order_by("id"),
         )
-        body = CaseDetailSerializer(case, context=self.get_serializer_context()).data
         return Response(body, status=status_code)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
