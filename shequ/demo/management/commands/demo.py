@@ -9,7 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from shequ.demo import cases, city, people, spreadsheets
+from shequ.areas.models import Area
+from shequ.demo import cases, city, people, servicedesk, spreadsheets
 from shequ.registry.tags import tags_ensure_defaults
 
 MAX_RESIDENTS = 1_000_000
@@ -58,6 +59,8 @@ class Command(BaseCommand):
             if not options["reset"]:
                 self.stdout.write("demo city already loaded (use --reset to rebuild it)")
                 return
+            district = Area.objects.get(code=city.DISTRICT_CODE)
+            servicedesk.remove(district)  # its rows protect the residents and areas
             city.reset()
         seed = options["seed"]
         created = tags_ensure_defaults(actor=city.ACTOR)
@@ -86,6 +89,14 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"cases loaded: {demo_cases.cases} cases, {demo_cases.units} handling units; "
                 f"Open311 demo key {cases.OPEN311_KEY}"
+            )
+        )
+        desk = servicedesk.load(seed=seed)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"service desk loaded: {desk.applications} applications, "
+                f"{desk.certificates} certificates ({desk.revoked} revoked), "
+                f"{desk.rules} eligibility rules finding {desk.entitled} entitled residents"
             )
         )
         directory = Path(settings.VAR_DIR) / "demo-imports"
