@@ -410,7 +410,7 @@ def run(args: argparse.Namespace, tmp: Path, call_command: Any) -> int:
     from shequ.accounts.models import User
     from shequ.areas.models import Area
     from shequ.demo import city, people
-    from shequ.registry import imports
+    from shequ.registry import imports, linkage
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
@@ -435,13 +435,21 @@ def run(args: argparse.Namespace, tmp: Path, call_command: Any) -> int:
 
     captured: dict[str, Any] = {}
     real_plan = imports._plan
+    real_best = linkage.best_matches
 
     def spy(*a: Any, **kw: Any) -> Any:
         captured["plan"] = plan = real_plan(*a, **kw)
         return plan
 
+    def spy_best(*a: Any, **kw: Any) -> Any:
+        captured["weights"] = best = real_best(*a, **kw)
+        return best
+
     started = time.perf_counter()
-    with mock.patch.object(imports, "_plan", spy):
+    with (
+        mock.patch.object(imports, "_plan", spy),
+        mock.patch.object(linkage, "best_matches", spy_best),
+    ):
         report = imports.import_people(
             actor=User.objects.get(username="shequ"),
             path=path,
@@ -451,6 +459,8 @@ def run(args: argparse.Namespace, tmp: Path, call_command: Any) -> int:
         )
     seconds = time.perf_counter() - started
     plan = captured["plan"]
+    # Splink's match weight of each row's best candidate (rows without an ID that had one).
+    weights = {row: weight for row, (_pk, weight) in captured.get("weights", {}).items()}
     outcome: dict[int, tuple[str, int | None]] = {}
     for item, person in plan.matched:
         outcome[item.row] = ("matched", person.pk)
@@ -461,6 +471,7 @@ def run(args: argparse.Namespace, tmp: Path, call_command: Any) -> int:
 
     tallies = {True: Tally(), False: Tally()}
     per_case: dict[tuple[bool, str], Counter[str]] = defaultdict(Counter)
+    case_weights: dict[str, list[float]] = defaultdict(list)
     for number, row in by_row.items():
         kind, pk = outcome.get(number, ("refused", None))
         t = tallies[row.with_id]
@@ -479,6 +490,8 @@ def run(args: argparse.Namespace, tmp: Path, call_command: Any) -> int:
         if kind == "new" and row.truth is None:
             verdict = "right (new)"
         per_case[(row.with_id, row.case)][verdict] += 1
+        if not row.with_id and number in weights:
+            case_weights[row.case].append(weights[number])
 
     print(
         f"dry run of {report.rows:,} rows in {seconds:.1f} s: matched {report.matched:,}, "
@@ -491,6 +504,15 @@ def run(args: argparse.Namespace, tmp: Path, call_command: Any) -> int:
             if flag == has_id:
                 parts = ", ".join(f"{v} {n}" for v, n in verdicts.most_common())
                 print(f"  {case:28} {sum(verdicts.values()):5}  {parts}")
+    model = linkage.model()
+    print(
+        f"\nrows without an ID — Splink match weight of the best candidate (matched at ≥ "
+        f"{model.match_at:g}, review at ≥ {model.review_at:g}): min / 5 % / median / 95 % / max"
+    )
+    for case, values in sorted(case_weights.items()):
+        values.sort()
+        picks = [values[int(q * (len(values) - 1))] for q in (0, 0.05, 0.5, 0.95, 1)]
+        print(f"  {case:28} {len(values):5}  " + " / ".join(f"{v:6.1f}" for v in picks))
     w, wo = tallies[True], tallies[False]
     false_rate = wo.wrong / wo.rows if wo.rows else 0.0
     print(

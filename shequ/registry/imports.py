@@ -1,9 +1,10 @@
 """最多录一次: take any department's list into the one register.
 
 read (shequ.lib.sheets) → normalise and validate each row → find the person (exact on the ID
-blind index; without a usable ID, a weighted comparison of name, pinyin, birth date, phone and
-address) → fill empty fields with provenance, queue conflicts and uncertain matches → commit
-everything in one transaction, once per file and once per row.
+blind index; without a usable ID, Splink scores name, pinyin, birth date, phone and address
+against the people blocked with the row, see `linkage`) → fill empty fields with provenance,
+queue conflicts and uncertain matches → commit everything in one transaction, once per file
+and once per row.
 
 Dry run by default: `commit=False` reads, matches and reports but writes nothing.
 """
@@ -34,7 +35,7 @@ from shequ.core.bulk import FastInsert
 from shequ.core.errors import DomainError
 from shequ.lib import address as addresses
 from shequ.lib import idcard, normalize, sheets
-from shequ.registry import pii
+from shequ.registry import linkage, pii
 from shequ.registry.models import (
     Building,
     Conflict,
@@ -49,23 +50,6 @@ from shequ.registry.models import (
 from shequ.registry.services import district_of, standard_dwelling_address
 from shequ.registry.states import Gender, IdKind, PersonStatus, Relation, ResidenceType
 
-# Scores of the comparison for rows without a usable ID (log2-odds style weights).
-MATCH_AT = 14.0  # at or above: the same person
-REVIEW_AT = 8.0  # from here up to MATCH_AT: a person decides
-WEIGHTS = {
-    "name": 6.0,
-    "pinyin": 3.0,  # same sound, other characters (homophones, typos of the same syllable)
-    # One character of the name differs (a typo, a homophone pypinyin reads otherwise), with
-    # the same birth date and the same phone or home; other name differences: name_differs.
-    "name_near": 1.0,
-    "name_differs": -8.0,
-    "birth_date": 7.0,
-    "birth_year": 2.0,
-    "birth_differs": -6.0,
-    "phone": 8.0,
-    "dwelling": 4.0,
-    "gender_differs": -5.0,
-}
 # Fields a department list may fill in or contradict (names and IDs are never overwritten).
 FILLABLE = ("phone", "birth_date", "ethnicity", "hukou_address", "political_status", "work")
 CONFLICTING = ("phone", "ethnicity", "hukou_address", "political_status", "work")
@@ -422,38 +406,6 @@ def _name_agreement(incoming: str, sound: str, person: Known) -> str:
     return "differs"
 
 
-def _score(item: Incoming, sound: str, person: Known) -> float:
-    score = 0.0
-    same_birth = item.birth_date is not None and item.birth_date == person.birth_date
-    same_phone = bool(item.phone_blinds[0]) and item.phone_blinds[0] == person.phone_blind
-    same_home = bool(item.dwelling_id) and item.dwelling_id == person.dwelling_id
-    agreement = _name_agreement(item.name, sound, person)
-    if agreement == "exact":
-        score += WEIGHTS["name"]
-    elif agreement == "sound":
-        score += WEIGHTS["pinyin"]
-    elif agreement == "near" and same_birth and (same_phone or same_home):
-        # Without the same birthday and a shared phone or home, a name one character away
-        # is just another person's name (王芳 and 王方 born on the same day are many).
-        score += WEIGHTS["name_near"]
-    else:
-        score += WEIGHTS["name_differs"]
-    if item.birth_date and person.birth_date:
-        if same_birth:
-            score += WEIGHTS["birth_date"]
-        elif item.birth_date.year == person.birth_date.year:
-            score += WEIGHTS["birth_year"]
-        else:
-            score += WEIGHTS["birth_differs"]
-    if same_phone:
-        score += WEIGHTS["phone"]
-    if same_home:
-        score += WEIGHTS["dwelling"]
-    if Gender.UNKNOWN not in (item.gender, person.gender) and item.gender != person.gender:
-        score += WEIGHTS["gender_differs"]
-    return score
-
-
 @dataclass
 class _Plan:
     new: list[Incoming] = field(default_factory=list)
@@ -482,10 +434,10 @@ def _find_by_id(items: list[Incoming]) -> dict[str, Known]:
 @dataclass
 class _Candidates:
     """People of the district who might be a row without an ID, blocked three ways: by the
-    sound of the name, by phone and by home. Each row is compared with the union of its
-    blocks. A name with a typo sounds otherwise; it counts only with the same birthday and the
-    same phone or home, so the phone and home blocks find it without loading everyone born
-    on the row's birthday (at a million rows, most of the district)."""
+    sound of the name, by phone and by home. Each row is compared (by Splink, see `linkage`)
+    with the union of its blocks. A name with a typo sounds otherwise; it counts only with the
+    same birthday and the same phone or home, so the phone and home blocks find it without
+    loading everyone born on the row's birthday (at a million rows, most of the district)."""
 
     by_sound: dict[str, list[Known]] = field(default_factory=lambda: defaultdict(list))
     by_phone: dict[str, list[Known]] = field(default_factory=lambda: defaultdict(list))
@@ -493,13 +445,13 @@ class _Candidates:
     phones: set[str] = field(default_factory=set)  # blocks loaded, including empty ones
     homes: set[int] = field(default_factory=set)
 
-    def of(self, item: Incoming, sound: str) -> list[Known]:
-        pool = {p.pk: p for p in self.by_sound.get(sound, ())}
-        if item.phone_blinds[0]:
-            pool.update((p.pk, p) for p in self.by_phone.get(item.phone_blinds[0], ()))
-        if item.dwelling_id:
-            pool.update((p.pk, p) for p in self.by_home.get(item.dwelling_id, ()))
-        return list(pool.values())
+    def people(self) -> dict[int, Known]:
+        """Everyone loaded, by pk (Splink pairs them with the rows by the same three keys)."""
+        pool: dict[int, Known] = {}
+        for index in (self.by_sound, self.by_phone, self.by_home):
+            for block in index.values():
+                pool.update((p.pk, p) for p in block)
+        return pool
 
     def load(
         self,
@@ -713,17 +665,17 @@ def _plan(
             phones={i.phone_blinds[0] for i in without_id},
             homes={i.dwelling_id for i in without_id if i.dwelling_id},
         )
+    model = linkage.model()
+    scored = _best_matches(without_id, sounds, blocks)
     decided: list[tuple[Incoming, Known | None, float, bool]] = []
     for item, sound in zip(without_id, sounds, strict=True):
-        pool = blocks.of(item, sound)
-        scored = sorted(((_score(item, sound, p), p) for p in pool), key=lambda pair: -pair[0])
-        best_score, best = scored[0] if scored else (0.0, None)
+        best_person, best_score = scored.get(item.row, (None, float("-inf")))
         near = (
-            best is not None
-            and best_score >= MATCH_AT
-            and _name_agreement(item.name, sound, best) == "near"
+            best_person is not None
+            and best_score >= model.match_at
+            and _name_agreement(item.name, sound, best_person) == "near"
         )
-        decided.append((item, best, best_score, near))
+        decided.append((item, best_person, best_score, near))
     # The households of the people matched by a near name, for the twin check.
     near_matches = [best for _item, best, _score, near in decided if near and best is not None]
     blocks.load(
@@ -732,17 +684,56 @@ def _plan(
         homes={p.dwelling_id for p in near_matches if p.dwelling_id},
     )
     for item, best, best_score, near in decided:
-        if near and best is not None and blocks.has_twin(best):
-            best_score = REVIEW_AT
-        if best is not None and best_score >= MATCH_AT:
+        decision = linkage.decide(best_score, model) if best is not None else "new"
+        if decision == "matched" and near and best is not None and blocks.has_twin(best):
+            decision = "review"
+        if decision == "matched" and best is not None:
             plan.matched.append((item, best))
             if item.row_hash not in already:
                 _compare(item, best, source, plan, trusts)
-        elif best is not None and best_score >= REVIEW_AT:
-            plan.review.append((item, best, best_score))
+        elif decision == "review" and best is not None:
+            plan.review.append((item, best, round(best_score, 2)))
         else:
             plan.new.append(item)
     return plan
+
+
+def _best_matches(
+    items: list[Incoming], sounds: list[str], blocks: _Candidates
+) -> dict[int, tuple[Known, float]]:
+    """Row number → (the best registered candidate, its match weight), scored by Splink over
+    the pairs the blocks make (same name sound, same phone or same home)."""
+    people = blocks.people()
+    if not items or not people:
+        return {}
+    rows = [
+        linkage.Record(
+            key=item.row,
+            name=item.name,
+            name_pinyin=sound,
+            birth_date=item.birth_date,
+            gender=item.gender,
+            phone=item.phone_blinds[0],
+            dwelling=item.dwelling_id,
+        )
+        for item, sound in zip(items, sounds, strict=True)
+    ]
+    candidates = [
+        linkage.Record(
+            key=p.pk,
+            name=p.name,
+            name_pinyin=p.name_pinyin,
+            birth_date=p.birth_date,
+            gender=p.gender,
+            phone=p.phone_blind,
+            dwelling=p.dwelling_id,
+        )
+        for p in people.values()
+    ]
+    return {
+        row: (people[pk], weight)
+        for row, (pk, weight) in linkage.best_matches(rows, candidates).items()
+    }
 
 
 _PERSON_COLUMNS = (
