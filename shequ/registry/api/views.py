@@ -102,9 +102,8 @@ class PersonViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> QuerySet[Person]:
-        return selectors.person_list(visible_to=self.request.user).prefetch_related(
-            selectors.active_tags_prefetch(self.request.user)
-        )
+        people = selectors.person_list(visible_to=self.request.user).select_related("household")
+        return people.prefetch_related(selectors.active_tags_prefetch(self.request.user))
 
     def get_serializer_class(self) -> Any:
         if self.action in ("create", "partial_update", "update"):

@@ -237,3 +237,19 @@ def test_a_name_with_address_like_characters_is_still_a_name(residents: Resident
     user = testing.persona("community_worker")
     services.person_create(actor="t", area=testing.area("A"), name="王小园")
     assert [p.name for p in selectors.person_list(visible_to=user, q="王小")] == ["王小园"]
+
+
+def test_the_people_api_list_reads_a_fixed_number_of_queries(
+    api: Any, residents: Residents, django_assert_max_num_queries: Any
+) -> None:
+    # Each person's household, dwelling, area and tags come with the page, not one by one.
+    actor = testing.persona("district_admin")
+    area = testing.area("A")
+    for n in range(12):
+        household = services.household_create(actor=actor, area=area, number=f"HH-{n}")
+        services.person_create(actor=actor, area=area, name=f"张{n}号", household=household)
+    client = api("community_worker")
+    with django_assert_max_num_queries(10):
+        body = client.get("/api/v1/people/", {"q": "张"}).json()
+    assert len(body["results"]) >= 12 and body["count_capped"] is False
+    assert {p["household"] for p in body["results"]} >= {f"HH-{n}" for n in range(12)}

@@ -265,3 +265,16 @@ def test_the_api_schema_documents_the_capped_count(db: Any) -> None:
     paged = schema["components"]["schemas"]["PaginatedPersonList"]
     assert "count_capped" in paged["required"]
     assert paged["properties"]["count_capped"]["type"] == "boolean"
+
+
+@pytest.mark.parametrize("q", ["张三", "zs", "zh", "1234", "幸福路", "3栋2单元"])
+def test_the_people_page_reads_a_fixed_number_of_queries(
+    q: str, namesakes: None, street: Street, login: Any, django_assert_max_num_queries: Any
+) -> None:
+    # Whatever the search means and however many it finds: the session and the user's
+    # memberships, at most two probes of an ambiguous text's readings, the capped count, the
+    # page's rows (with area and dwelling) and their tags, and the session's save.
+    client = login("district_admin")
+    client.get(reverse("registry:people"), {"q": "warm-up"})
+    with django_assert_max_num_queries(11):
+        assert client.get(reverse("registry:people"), {"q": q}).status_code == 200
