@@ -14,7 +14,9 @@ in the community); homophone or typo in the name; name and birthday only; a pers
 namesake with the same birthday is also registered; new people, including namesakes born the
 same day and unregistered twins sharing their sibling's phone and address.
 
-Rows sent to the review queue count as not found (recall) and not as false matches.
+Rows sent to the review queue count as not found (recall) and not as false matches. Rows
+without an ID are scored by Splink (`shequ.registry.linkage`): the bench also prints, per case,
+the match weight of each row's best candidate, which is what the thresholds are chosen from.
 
     python bench/matching_bench.py [--residents 100000] [--rows 4000] [--database-url URL]
 

@@ -24,8 +24,11 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 # Match weights (log2 odds, prior included) at which a row is the same person / goes to review.
-# Chosen with bench/matching_bench.py: the lowest weight a registered person who is not the
-# row (a namesake born the same day, a twin) reaches stays below match_at.
+# Chosen with bench/matching_bench.py (it prints the weights per case): a new person sharing a
+# registered person's name and birthday reaches 12.1 (name and birthday agree, nothing else
+# known), so match_at sits above it, below a one-character typo with the same birthday and
+# phone (14.5). A typo matched beside a registered twin still goes to review (the importer's
+# twin check). review_at keeps an exact name with only the birth year (-1.2) for a person.
 MATCH_AT = 14.0
 REVIEW_AT = -2.0
 U_PAIRS = 4e7  # random pairs sampled for u
