@@ -357,12 +357,51 @@ class EligibilityQuerySet(ScopedQuerySet):
 
 
 class Entitlement(FiledUnderArea, TimeStamped):
-    """A resident a rule found entitled, and what has been done to reach them (outreach task)."""
+    """A resident a rule found entitled, and what has been done to reach them (outreach task).
 
-    rule = models.ForeignKey(EligibilityRule, on_delete=models.CASCADE, related_name="results")
-    person = models.ForeignKey("registry.Person", on_delete=models.CASCADE, related_name="+")
-    area = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
-    district = models.ForeignKey("areas.Area", on_delete=models.PROTECT, related_name="+")
+    The foreign keys have no database constraint (`db_constraint=False`): the run writes up to
+    a million rows a night set-based, and PostgreSQL checks each row's four constraints one by
+    one (a locking lookup per row and key), which doubled the run. Integrity holds without them:
+
+    * rows are written only by `eligibility._apply`, inside the transaction that holds the
+      rule's row lock, from ids it has just read: the rule, the active resident, their area
+      and district (which the register's own constrained keys keep existing), the grid worker;
+    * deletions go through the ORM, which applies `on_delete` itself (cascade, protect, set
+      null); residents, rules and areas end, move or are deactivated, never deleted, except
+      by the demo's reset (through the ORM, results first);
+    * should a resident be deleted while a run writes their row, the next run deletes the
+      rows of residents that no longer exist (`_apply`); reads join the resident, so such a
+      row is never shown meanwhile; an account deleted meanwhile reads as no grid worker
+      (outer join) and the next run assigns the grid's current one.
+
+    Indexes: `rule` is the leading column of the unique (rule, person) and `area` of
+    (area, rule, state), so neither gets one of its own; `district` is never filtered on.
+    """
+
+    rule = models.ForeignKey(
+        EligibilityRule,
+        on_delete=models.CASCADE,
+        related_name="results",
+        db_constraint=False,
+        db_index=False,
+    )
+    person = models.ForeignKey(
+        "registry.Person", on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    area = models.ForeignKey(
+        "areas.Area",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    district = models.ForeignKey(
+        "areas.Area",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     state = models.CharField(
         _("state"), max_length=10, choices=OutreachState.choices, default=OutreachState.OPEN
     )
@@ -373,6 +412,7 @@ class Entitlement(FiledUnderArea, TimeStamped):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="outreach_tasks",
+        db_constraint=False,
     )
     still_entitled = models.BooleanField(_("still entitled at the last run"), default=True)
     note = models.CharField(_("note"), max_length=200, blank=True)

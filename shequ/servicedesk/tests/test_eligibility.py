@@ -246,6 +246,38 @@ def test_a_resident_who_no_longer_matches_is_flagged_and_kept(town: Town) -> Non
     assert summary.rules[0].new == 0
 
 
+def test_deleting_a_resident_deletes_their_tasks(town: Town) -> None:
+    eligibility.eligibility_run(rules=[town.gaoling], now=NOW)
+    assert Entitlement.objects.filter(person=town["li"]).exists()
+
+    Person.objects.filter(pk=town["li"].pk).delete()  # the ORM cascades (no database key)
+
+    assert not Entitlement.objects.filter(person_id=town["li"].pk).exists()
+    assert len(tasks(town.gaoling)) == 4
+
+
+def test_a_task_left_by_a_resident_deleted_during_a_run_goes_at_the_next(
+    town: Town, login: Any
+) -> None:
+    eligibility.eligibility_run(rules=[town.gaoling], now=NOW)
+    left = Entitlement.objects.get(rule=town.gaoling, person=town["li"])
+    with connection.cursor() as cursor:  # as a delete racing the run would leave it
+        cursor.execute(
+            f"DELETE FROM {Person._meta.db_table} WHERE id = %s",  # noqa: S608
+            [town["li"].pk],
+        )
+
+    listed = login("grid_worker_b").get("/eligibility/people/")
+    assert listed.status_code == 200 and left not in listed.context["page"].object_list
+    assert login("grid_worker_b").get(f"/eligibility/people/{left.pk}/").status_code == 404
+
+    summary = eligibility.eligibility_run(rules=[town.gaoling], now=NOW + dt.timedelta(hours=1))
+
+    assert summary.rules[0].lapsed == 1 and summary.rules[0].new == 0
+    assert not Entitlement.objects.filter(pk=left.pk).exists()
+    assert len(tasks(town.gaoling)) == 4
+
+
 def test_a_resident_whose_support_ended_is_a_task_again(
     town: Town, django_capture_on_commit_callbacks: Any
 ) -> None:
