@@ -38,9 +38,11 @@ from shequ.inbox.services import notify
 log = logging.getLogger(__name__)
 User = get_user_model()
 
-# Rows per compare-and-set statement and transaction (the parameters it binds, up to 7 a row,
-# stay below SQLite's default limit of 32,766).
+# Rows per compare-and-set statement and transaction. SQLite binds up to 7 parameters a row
+# (below its default limit of 32,766); PostgreSQL takes them as arrays, and larger batches
+# there mean fewer statements, commits and digests for a scan that flips tens of thousands.
 BATCH = 1000
+BATCH_POSTGRESQL = 5000
 # This many cases or more for one handler in one run come as one digest, not a notice each.
 DIGEST_FROM = 3
 
@@ -123,8 +125,12 @@ def _cas(
             expr, expr_params = _case_when(column, values)
             set_sql.append(f"{_q(column)} = {expr}")
             set_params += expr_params
-        where_sql.append(f"{_q('id')} IN ({', '.join(['%s'] * len(ids))})")
-        where_params += list(ids)
+        if connection.vendor == "postgresql":
+            where_sql.append(f"{_q('id')} = ANY(%s::bigint[])")
+            where_params.append(list(ids))
+        else:
+            where_sql.append(f"{_q('id')} IN ({', '.join(['%s'] * len(ids))})")
+            where_params += list(ids)
         for column, values in match.items():
             expr, expr_params = _case_when(column, values)
             where_sql.append(f"{_q(column)} = {expr}")
@@ -170,8 +176,9 @@ def _in(column: str, values: Iterable[Any]) -> tuple[str, list[Any]]:
 
 
 def _batches(ids: list[int]) -> Iterable[list[int]]:
-    for start in range(0, len(ids), BATCH):
-        yield ids[start : start + BATCH]
+    size = BATCH_POSTGRESQL if connection.vendor == "postgresql" else BATCH
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -305,9 +312,10 @@ def _events(
 ) -> None:
     """One event per flipped (id, status) row; the worker is no one (actor None). Written as
     tuples: building a model instance each costs more than the rest of a flip."""
-    extra = data or {}
-    inserter = FastInsert(CaseEvent, _EVENT_COLUMNS, now=now, prepared=["at"])
-    at = inserter.prepare("at", now)
+    inserter = FastInsert(CaseEvent, _EVENT_COLUMNS, now=now, prepared=["at", "data"])
+    # Values converted once: the same moment and (but for escalations) the same empty details.
+    extra = {pk: inserter.prepare("data", d) for pk, d in (data or {}).items()}
+    at, empty = inserter.prepare("at", now), inserter.prepare("data", {})
     inserter.insert(
         (
             pk,
@@ -319,7 +327,7 @@ def _events(
             None,
             "",
             public,
-            extra.get(pk, {}),
+            extra.get(pk, empty),
         )
         for pk, status in rows
     )
@@ -351,23 +359,27 @@ def sla_scan(now: dt.datetime | None = None) -> ScanResult:
     live = Case.objects.filter(status__in=OPEN).exclude(stage=Stage.NONE).order_by()
     # Each query names the columns of one index only, and the rest is sifted here: without
     # statistics SQLite would read `due_at > now` (nearly every open case) off the due index.
-    yellow_ids = sorted(
-        pk
+    # What each batch needs is read here, once: the compare-and-set makes sure it still holds.
+    yellow = {
+        pk: due
         for pk, due in live.filter(light=Light.GREEN, yellow_at__lte=now).values_list(
             "pk", "due_at"
         )
         if due is not None and due > now
-    )
-    red_ids = sorted(
-        live.filter(light__in=[Light.GREEN, Light.YELLOW], due_at__lte=now).values_list(
-            "pk", flat=True
-        )
-    )
-    result.scanned = len(yellow_ids) + len(red_ids)
-    for batch in _batches(yellow_ids):
-        result.yellow += _turn_yellow(batch, now)
-    for batch in _batches(red_ids):
-        result.red += _turn_red(batch, now)
+    }
+    red = {
+        pk: (category_id, due)
+        for pk, category_id, due in live.filter(
+            light__in=[Light.GREEN, Light.YELLOW], due_at__lte=now
+        ).values_list("pk", "category_id", "due_at")
+    }
+    result.scanned = len(yellow) + len(red)
+    for batch in _batches(sorted(yellow)):
+        result.yellow += _turn_yellow(batch, now, {pk: yellow[pk] for pk in batch})
+    if red:
+        categories = Category.objects.in_bulk({c for c, _due in red.values()})
+        for batch in _batches(sorted(red)):
+            result.red += _turn_red(batch, now, {pk: red[pk] for pk in batch}, categories)
     return result
 
 
@@ -388,8 +400,7 @@ def _flips(rows: list[tuple[Any, ...]], due: dict[int, dt.datetime] | None = Non
     ]
 
 
-def _turn_yellow(ids: list[int], now: dt.datetime) -> int:
-    due = dict(Case.objects.filter(pk__in=ids).values_list("pk", "due_at"))
+def _turn_yellow(ids: list[int], now: dt.datetime, due: dict[int, dt.datetime]) -> int:
     with transaction.atomic():
         rows = _cas(
             ids,
@@ -418,13 +429,17 @@ def _turn_yellow(ids: list[int], now: dt.datetime) -> int:
     return len(rows)
 
 
-def _turn_red(ids: list[int], now: dt.datetime) -> int:
-    candidates = list(Case.objects.filter(pk__in=ids).values_list("pk", "category_id", "due_at"))
-    categories = Category.objects.in_bulk({c for _pk, c, _due in candidates})
-    due = {pk: due_at for pk, _c, due_at in candidates}
+def _turn_red(
+    ids: list[int],
+    now: dt.datetime,
+    candidates: dict[int, tuple[int, dt.datetime]],
+    categories: dict[int, Category],
+) -> int:
+    """`candidates`: id → (category id, deadline) as the scan read them."""
+    due = {pk: due_at for pk, (_c, due_at) in candidates.items()}
     # When each goes up a level if nobody moves it; the deadline it was computed from is part
     # of the compare-and-set, so a deadline extended meanwhile is not overwritten.
-    escalate = {pk: sla.escalation_time(categories[c], d) for pk, c, d in candidates}
+    escalate = {pk: sla.escalation_time(categories[c], d) for pk, (c, d) in candidates.items()}
     with transaction.atomic():
         rows = _cas(
             ids,
@@ -465,24 +480,31 @@ def escalate_due(now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     # Only red cases have an escalation time; `light` is checked by the compare-and-set, as
     # naming it here would lead SQLite's planner to read every red case off the light index.
-    ids = sorted(
-        pk
-        for pk, level in Case.objects.filter(status__in=OPEN, next_escalation_at__lte=now)
-        .order_by()
-        .values_list("pk", "level")
-        if level < Level.DISTRICT
-    )
-    return sum(_escalate(batch, now) for batch in _batches(ids))
-
-
-def _escalate(ids: list[int], now: dt.datetime) -> int:
-    candidates = {
+    due = {
         pk: (category_id, level, at)
-        for pk, category_id, level, at in Case.objects.filter(pk__in=ids).values_list(
-            "pk", "category_id", "level", "next_escalation_at"
+        for pk, category_id, level, at in Case.objects.filter(
+            status__in=OPEN, next_escalation_at__lte=now
         )
+        .order_by()
+        .values_list("pk", "category_id", "level", "next_escalation_at")
+        if level < Level.DISTRICT
     }
-    categories = Category.objects.in_bulk({c for c, _l, _a in candidates.values()})
+    if not due:
+        return 0
+    categories = Category.objects.in_bulk({c for c, _l, _a in due.values()})
+    return sum(
+        _escalate(batch, now, {pk: due[pk] for pk in batch}, categories)
+        for batch in _batches(sorted(due))
+    )
+
+
+def _escalate(
+    ids: list[int],
+    now: dt.datetime,
+    candidates: dict[int, tuple[int, int, dt.datetime]],
+    categories: dict[int, Category],
+) -> int:
+    """`candidates`: id → (category id, level, escalation time) as the scan read them."""
     following = {
         pk: None if level + 1 >= Level.DISTRICT else sla.escalation_time(categories[c], at)
         for pk, (c, level, at) in candidates.items()
