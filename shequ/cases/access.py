@@ -28,8 +28,9 @@ def visible_cases(actor: Any) -> Any:
     return Case.objects.filter(visible_cases_q(actor))
 
 
-def access_case(actor: Any, ref: Any) -> Case:
-    """By case number (SJ20261122-000001) or by id."""
+def access_case(actor: Any, ref: Any, *, to_move: bool = False) -> Case:
+    """By case number (SJ20261122-000001) or by id. `to_move`: only what a move needs before
+    the service locks and reads the case itself (its id, number and district)."""
     text = str(ref)
     if CODE_RE.match(text):
         lookup = Q(code=text)
@@ -37,12 +38,14 @@ def access_case(actor: Any, ref: Any) -> Case:
         lookup = Q(pk=int(text))
     else:
         raise NotFound()
-    case = (
-        visible_cases(actor)
-        .filter(lookup)
-        .select_related("category__parent", "area", "district", "lead_unit", "reporter")
-        .first()
-    )
+    cases = visible_cases(actor).filter(lookup)
+    if to_move:
+        cases = cases.select_related("district").only("code", "district", "district__path")
+    else:
+        cases = cases.select_related(
+            "category__parent", "area", "district", "lead_unit", "reporter", "merged_into"
+        )
+    case = cases.first()
     if case is None:
         raise NotFound()
     return case

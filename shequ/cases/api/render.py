@@ -11,20 +11,30 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.urls import reverse
-from rest_framework import serializers
+from django.utils import timezone
 
 from shequ.cases import policy
 from shequ.cases.api.serializers import mask_name
 from shequ.cases.models import Case, CaseEvent, CasePhoto, CaseTask
+from shequ.cases.states import Status
 from shequ.cases.views import event_label
 from shequ.registry import pii
 
-# Used for their value conversion only (time zone and ISO format exactly as the API shows).
-_DATETIME = serializers.DateTimeField()
 
+class _Now:
+    """What every row shares, looked up once a request instead of once a value: the time
+    zone times are shown in, and the status labels in the active language."""
 
-def _when(value: Any) -> Any:
-    return None if value is None else _DATETIME.to_representation(value)
+    def __init__(self) -> None:
+        self.zone = timezone.get_current_timezone()
+        self.labels = {value: str(label) for value, label in Status.choices}
+
+    def when(self, value: Any) -> Any:
+        """As DRF's DateTimeField shows it: ISO 8601 in the current time zone, `Z` for UTC."""
+        if not value:
+            return None
+        text = value.astimezone(self.zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def _choice(value: Any) -> Any:
@@ -39,15 +49,23 @@ def _url(request: Any, path: str) -> str:
     return request.build_absolute_uri(path) if request is not None else path
 
 
-def case_row(case: Case) -> dict[str, Any]:
+def case_rows(cases: Iterable[Case]) -> list[dict[str, Any]]:
+    """Cases as `CaseSerializer(many=True)` shows them (the list)."""
+    now = _Now()
+    return [case_row(case, now) for case in cases]
+
+
+def case_row(case: Case, now: _Now | None = None) -> dict[str, Any]:
     """One case as `CaseSerializer` shows it (a row of the list)."""
+    now = now or _Now()
+    when = now.when
     return {
         "id": case.pk,
         "code": case.code,
         "category": case.category.code,
         "category_name": case.category.name,
         "status": _choice(case.status),
-        "status_label": str(case.get_status_display()),
+        "status_label": now.labels.get(case.status) or str(case.get_status_display()),
         "source": _choice(case.source),
         "urgency": _choice(case.urgency),
         "area": case.area.code,
@@ -56,20 +74,20 @@ def case_row(case: Case) -> dict[str, Any]:
         "lead_unit": _code(case.lead_unit),
         "stage": _choice(case.stage),
         "light": _choice(case.light),
-        "due_at": _when(case.due_at),
+        "due_at": when(case.due_at),
         "escalation_level": case.level,
         "supervised": bool(case.supervised),
-        "created_at": _when(case.created_at),
-        "updated_at": _when(case.updated_at),
+        "created_at": when(case.created_at),
+        "updated_at": when(case.updated_at),
         "version": case.version,
     }
 
 
-def _event(event: CaseEvent, photos_of: dict[int, list[int]]) -> dict[str, Any]:
+def _event(event: CaseEvent, photos_of: dict[int, list[int]], when: Any) -> dict[str, Any]:
     actor: Any = event.actor
     return {
         "id": event.pk,
-        "at": _when(event.at),
+        "at": when(event.at),
         "kind": event.kind,
         "label": event_label(event.kind),
         "from_status": event.from_status,
@@ -82,7 +100,7 @@ def _event(event: CaseEvent, photos_of: dict[int, list[int]]) -> dict[str, Any]:
     }
 
 
-def _task(task: CaseTask) -> dict[str, Any]:
+def _task(task: CaseTask, when: Any) -> dict[str, Any]:
     return {
         "id": task.pk,
         "unit": task.unit.code,
@@ -90,18 +108,18 @@ def _task(task: CaseTask) -> dict[str, Any]:
         "role": _choice(task.role),
         "state": _choice(task.state),
         "answer": task.answer,
-        "answered_at": _when(task.answered_at),
+        "answered_at": when(task.answered_at),
     }
 
 
-def _photo(photo: CasePhoto, code: str, request: Any) -> dict[str, Any]:
+def _photo(photo: CasePhoto, code: str, request: Any, when: Any) -> dict[str, Any]:
     return {
         "id": photo.pk,
         "kind": _choice(photo.kind),
         "url": _url(request, reverse("cases:photo", args=[code, photo.pk])),
         "width": photo.width,
         "height": photo.height,
-        "created_at": _when(photo.created_at),
+        "created_at": when(photo.created_at),
     }
 
 
@@ -125,6 +143,8 @@ def case_detail(
     district, lead unit, reporter and merge target loaded) and its events (with actor and
     unit; only those the caller may see), tasks (with unit) and photos."""
     user = getattr(request, "user", None)
+    now = _Now()
+    when = now.when
     photos = list(photos)
     photos_of: dict[int, list[int]] = {}
     for photo in photos:
@@ -132,7 +152,7 @@ def case_detail(
             photos_of.setdefault(photo.event_id, []).append(photo.pk)
     reporter: Any = case.reporter
     name = case.reporter_name or (reporter.full_name if reporter is not None else "")
-    body = case_row(case)
+    body = case_row(case, now)
     body.update(
         {
             "description": case.description,
@@ -147,18 +167,18 @@ def case_detail(
             "rating_comment": case.rating_comment,
             "on_spot": bool(case.on_spot),
             "merged_into": _code(case.merged_into),
-            "stage_started_at": _when(case.stage_started_at),
-            "yellow_at": _when(case.yellow_at),
-            "next_escalation_at": _when(case.next_escalation_at),
+            "stage_started_at": when(case.stage_started_at),
+            "yellow_at": when(case.yellow_at),
+            "next_escalation_at": when(case.next_escalation_at),
             "overdue_ever": bool(case.overdue_ever),
             "extension_requested_days": _number(case.extension_requested_days),
-            "accepted_at": _when(case.accepted_at),
-            "resolved_at": _when(case.resolved_at),
-            "closed_at": _when(case.closed_at),
+            "accepted_at": when(case.accepted_at),
+            "resolved_at": when(case.resolved_at),
+            "closed_at": when(case.closed_at),
             "allowed_actions": policy.allowed(user, case),
-            "timeline": [_event(e, photos_of) for e in events],
-            "tasks": [_task(t) for t in tasks],
-            "photos": [_photo(p, case.code, request) for p in photos],
+            "timeline": [_event(e, photos_of, when) for e in events],
+            "tasks": [_task(t, when) for t in tasks],
+            "photos": [_photo(p, case.code, request, when) for p in photos],
             "track_url": _url(request, reverse("track_case", args=[case.public_token])),
         }
     )

@@ -90,14 +90,19 @@ class CaseViewSet(
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The cases the caller may see, newest first, filtered with the shared filter set."""
-        cases = self.filter_queryset(selectors.case_rows(request.user))
+        cases = selectors.case_rows(request.user)
+        if request.query_params:  # without any, the filter set has nothing to do
+            cases = self.filter_queryset(cases)
         page = self.paginate_queryset(cases)
-        rows = [render.case_row(case) for case in (page if page is not None else cases)]
+        rows = render.case_rows(page if page is not None else cases)
         return self.get_paginated_response(rows) if page is not None else Response(rows)
 
-    def _detail(self, case: Case, *, status_code: int = status.HTTP_200_OK) -> Response:
+    def _detail(
+        self, case: Case, *, status_code: int = status.HTTP_200_OK, known_empty: bool = False
+    ) -> Response:
         """The case as services and `access_case` return it (not fetched again), with its
-        timeline, tasks and photos read in one query each."""
+        timeline, tasks and photos read in one query each (`known_empty`: no tasks or photos,
+        so not read)."""
         user = self.request.user
         # Internal steps (supervision, escalation) are for staff; a reporter sees the rest.
         staff = policy.in_scope(user, "cases.view", case.area.path)
@@ -105,8 +110,8 @@ class CaseViewSet(
             case,
             request=self.request,
             events=selectors.timeline(case, public=not staff).prefetch_related(None),
-            tasks=case.tasks.select_related("unit"),
-            photos=case.photos.order_by("id"),
+            tasks=[] if known_empty else case.tasks.select_related("unit"),
+            photos=[] if known_empty else case.photos.order_by("id"),
         )
         return Response(body, status=status_code)
 
@@ -142,7 +147,9 @@ class CaseViewSet(
                     {"field": "area"},
                 )
         case = services.case_create(actor=request.user, category=category, area=area, **values)
-        return self._detail(case, status_code=status.HTTP_201_CREATED)
+        # A report without photos, not resolved on the spot, has no photos and no tasks yet.
+        known_empty = not values.get("photos") and not values.get("on_spot_answer", "").strip()
+        return self._detail(case, status_code=status.HTTP_201_CREATED, known_empty=known_empty)
 
     def _unit(self, case: Case, code: str) -> Unit:
         try:
@@ -177,7 +184,7 @@ class CaseViewSet(
     )
     @action(detail=True, methods=["post"], url_path=r"actions/(?P<name>[^/.]+)")
     def actions(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        case = self.get_object()
+        case = access_case(request.user, self.kwargs["id"], to_move=True)
         name = str(kwargs["name"])
         if name not in MOVES:
             raise NotFound(_("There is no such action."))
