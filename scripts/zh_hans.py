@@ -234,6 +234,12 @@ ZH: dict[str, str] = {
     "shequ — community service and governance platform": "社区通 — 社区公共服务综合信息平台",
     "Community service and governance platform": "社区公共服务综合信息平台",
     "shequ community platform": "社区通",
+    "The certificate %(serial)s is revoked; a revoked certificate is not printed.": (
+        "证明%(serial)s已撤销，已撤销的证明不再打印。"
+    ),
+    "Upload what was asked for, or tick the originals seen at the desk.": "上传补正要求的材料，或勾选已在窗口核验原件。",
+    "Upload what was asked for: a photo taken with the phone is enough.": "上传补正要求的材料，用手机拍照即可。",
+    "handed in; upload again to replace it": "已交，如需更换请重新上传",
     "Page %(n)s · %(cap)s+ people, narrow the search to see them all": (
         "第 %(n)s 页 · 共 %(cap)s+ 人，请缩小搜索范围以查看全部"
     ),

@@ -6,11 +6,12 @@ verification code printed with a QR code to the public `/verify/<code>` page, wh
 what the holder agreed to show. Every issue, revocation and staff print is audited; every
 look-up of a code, found or not, is logged as a `Verification` row.
 
-The PDF is rendered on demand with WeasyPrint from the stored text (a reprint is identical to
-the first print, whatever the register says later). Rendering CJK text spends most of its time
-subsetting the system's 26 MB Noto font collection, so the common characters (GB 2312) are
-subset once into a small font under `VAR_DIR/cache/fonts/`; other characters fall back to the
-system font.
+The PDF is rendered on demand with WeasyPrint from the stored text (a reprint is the same file
+as the first print, whatever the register says later) by `certificate_render`, from plain data.
+Rendering CJK text spent most of its time subsetting the system's 26 MB Noto font collection,
+so the common characters (GB 2312) are subset once into a small font under
+`VAR_DIR/cache/fonts/`; other characters fall back to the system font. A committee prints many
+at once with `certificate_print_batch` (`shequ certificates-pdf`), rendered across processes.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -34,13 +35,13 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from shequ.accounts.scoping import subtree_q
 from shequ.areas.models import Area, Level
 from shequ.core import audit
 from shequ.core.errors import DomainError, NotFound
@@ -49,6 +50,14 @@ from shequ.registry.access import access_person
 from shequ.registry.models import Person
 from shequ.registry.pii import mask_id, mask_phone
 from shequ.registry.states import DwellingUse, Gender, PersonStatus, ResidenceType
+from shequ.servicedesk.certificate_render import (
+    FONT_FAMILY,
+    PdfData,
+    pdf_html,
+    render_many,
+    render_pdf,
+)
+from shequ.servicedesk.errors import CertificateError
 from shequ.servicedesk.models import (
     Application,
     Certificate,
@@ -59,18 +68,6 @@ from shequ.servicedesk.models import (
 from shequ.servicedesk.policy import in_scope
 
 log = logging.getLogger(__name__)
-
-
-class CertificateError(StrEnum):
-    FORBIDDEN = "certificate_forbidden"
-    PURPOSE = "certificate_purpose_required"
-    CONSENT = "certificate_consent_invalid"
-    TEMPLATE = "certificate_template_invalid"
-    REGISTER = "certificate_register_incomplete"
-    NOT_RESIDENT = "certificate_person_not_living_here"
-    APPLICATION = "certificate_application_mismatch"
-    REVOKED = "certificate_revoked"
-    REASON = "certificate_revoke_reason_required"
 
 
 # --- Verification codes -------------------------------------------------------------------
@@ -640,12 +637,9 @@ def certificate_verify(*, code: str, ip: str | None) -> VerifyResult:
 
 # --- The PDF ------------------------------------------------------------------------------
 
-FONT_FAMILY = "Noto Serif CJK SC"
-_SUBSET_FAMILY = "Shequ Serif SC"
 _FONT_VERSION = "gb2312-1"
 _font_lock = threading.Lock()
 _font_state: dict[str, Path | None] = {}
-_local = threading.local()
 
 
 def _common_characters() -> list[int]:
@@ -756,68 +750,31 @@ def certificate_font() -> Path | None:
         return path
 
 
-def _font_config() -> Any:
-    """One WeasyPrint font configuration per thread: it loads the fonts once, not per PDF."""
-    from weasyprint.text.fonts import FontConfiguration
-
-    config = getattr(_local, "font_config", None)
-    if config is None:
-        config = FontConfiguration()
-        _local.font_config = config
-    return config
-
-
-def _fetcher(allowed: set[str]) -> Callable[..., dict[str, Any]]:
-    """Fetch only inline data and our font: never the network, never another file."""
-    from weasyprint import default_url_fetcher
-
-    def fetch(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        if url.startswith("data:") or url in allowed:
-            result: dict[str, Any] = default_url_fetcher(url, *args, **kwargs)
-            return result
-        raise ValueError(f"certificates fetch nothing from {url[:80]}")
-
-    return fetch
-
-
-def qr_data_uri(url: str) -> str:
-    """The QR code as a PNG of one pixel per module, printed unsmoothed (crisp at any size;
-    WeasyPrint draws an SVG of the same code ten times slower)."""
-    import segno
-
-    return str(segno.make(url, error="m").png_data_uri(scale=1, border=0))
+def pdf_data(certificate: Certificate, *, base_url: str | None = None) -> PdfData:
+    """What the certificate's PDF shows, as plain data for the renderer."""
+    font = certificate_font()
+    return PdfData(
+        serial=certificate.serial,
+        title=certificate.type.name,
+        committee=certificate.committee,
+        paragraphs=tuple(p.strip() for p in certificate.body.splitlines() if p.strip()),
+        issued_on=cn_date(timezone.localdate(certificate.created_at)),
+        valid_until=cn_date(certificate.valid_until),
+        verify_url=verify_url(certificate.code, base_url),
+        code=grouped(certificate.code),
+        font_url=font.as_uri() if font else "",
+    )
 
 
 def certificate_html(certificate: Certificate, *, base_url: str | None = None) -> str:
-    """The certificate as HTML for WeasyPrint (fixed Chinese wording: an official document)."""
-    font = certificate_font()
-    url = verify_url(certificate.code, base_url)
-    context = {
-        "certificate": certificate,
-        "title": certificate.type.name,
-        "paragraphs": [p.strip() for p in certificate.body.splitlines() if p.strip()],
-        "issued_on": cn_date(timezone.localdate(certificate.created_at)),
-        "valid_until": cn_date(certificate.valid_until),
-        "verify_url": url,
-        "code": grouped(certificate.code),
-        "qr": qr_data_uri(url),
-        "font_url": font.as_uri() if font else "",
-        "font_family": _SUBSET_FAMILY,
-        "system_family": FONT_FAMILY,
-    }
-    return render_to_string("servicedesk/certificate_pdf.html", context)
+    """The certificate as HTML for WeasyPrint."""
+    return pdf_html(pdf_data(certificate, base_url=base_url))
 
 
 def certificate_pdf(certificate: Certificate, *, base_url: str | None = None) -> bytes:
     """The certificate as an A4 PDF; `base_url` (the request's) prefixes the QR code's link,
     else settings.PUBLIC_URL."""
-    from weasyprint import HTML
-
-    html = certificate_html(certificate, base_url=base_url)
-    font = certificate_font()
-    fetcher = _fetcher({font.as_uri()} if font else set())
-    pdf: bytes = HTML(string=html, url_fetcher=fetcher).write_pdf(font_config=_font_config())
-    return pdf
+    return render_pdf(pdf_data(certificate, base_url=base_url))
 
 
 def certificate_print(
@@ -841,3 +798,65 @@ def certificate_print(
         changes={"serial": certificate.serial, "bytes": len(pdf)},
     )
     return pdf
+
+
+def printable_certificates(
+    actor: Any,
+    *,
+    area: Area | None = None,
+    type: CertificateType | None = None,
+    issued_from: dt.date | None = None,
+    issued_to: dt.date | None = None,
+    serials: Sequence[str] = (),
+) -> QuerySet[Certificate]:
+    """The certificates `actor` may print (visible, not revoked), in `area` and below, of
+    `type`, issued between the two dates (inclusive, local) and with one of `serials`, each
+    filter only when given; by serial."""
+    qs = visible_certificates(actor).filter(revoked_at__isnull=True)
+    if area is not None:
+        qs = qs.filter(subtree_q(area.path, "area__path"))
+    if type is not None:
+        qs = qs.filter(type=type)
+    if issued_from is not None:
+        qs = qs.filter(created_at__date__gte=issued_from)
+    if issued_to is not None:
+        qs = qs.filter(created_at__date__lte=issued_to)
+    if serials:
+        qs = qs.filter(serial__in=list(serials))
+    return qs.order_by("serial")
+
+
+def certificate_print_batch(
+    *,
+    actor: Any,
+    certificates: Sequence[Certificate],
+    base_url: str | None = None,
+    workers: int | None = None,
+) -> Iterator[tuple[Certificate, bytes]]:
+    """Print many certificates at once (the committee prints the day's or a campaign's
+    certificates to stamp them): the same rules as one print, checked for every certificate
+    before anything is rendered; the PDFs are rendered across `workers` processes from plain
+    data and handed out in order, each audited (`certificate.printed`, with the batch's id)
+    before the caller gets it."""
+    for certificate in certificates:
+        if not in_scope(actor, "desk.view", certificate.area.path):
+            raise NotFound()
+        if certificate.revoked_at is not None:
+            raise DomainError(
+                CertificateError.REVOKED,
+                _("The certificate %(serial)s is revoked; a revoked certificate is not printed.")
+                % {"serial": certificate.serial},
+                {"serial": certificate.serial},
+            )
+        if not can_print(actor, certificate):
+            raise PermissionDenied(_("Your role does not print certificates."))
+    batch = secrets.token_hex(8)
+    data = [pdf_data(certificate, base_url=base_url) for certificate in certificates]
+    for certificate, pdf in zip(certificates, render_many(data, workers=workers), strict=True):
+        audit.record(
+            actor=actor,
+            action="certificate.printed",
+            obj=certificate,
+            changes={"serial": certificate.serial, "bytes": len(pdf), "batch": batch},
+        )
+        yield certificate, pdf

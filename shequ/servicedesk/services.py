@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterable, Mapping
-from enum import StrEnum
 from typing import Any
 
 from django.db import transaction
@@ -21,12 +20,13 @@ from django.utils.translation import gettext as _
 from shequ.cases.services import staff_for
 from shequ.cases.sla import calendar
 from shequ.core import audit
-from shequ.core.errors import CoreError, DomainError
+from shequ.core.errors import DomainError
 from shequ.inbox.services import notify_after_commit
 from shequ.registry import pii
 from shequ.registry.states import PersonStatus
 from shequ.servicedesk import policy
 from shequ.servicedesk.defaults import REGISTER_TAGS
+from shequ.servicedesk.errors import DeskError
 from shequ.servicedesk.models import (
     AppCounter,
     Application,
@@ -36,25 +36,6 @@ from shequ.servicedesk.models import (
     ServiceItem,
 )
 from shequ.servicedesk.states import MOVES, Channel, Status
-
-
-class DeskError(StrEnum):
-    """Stable error codes of the service desk."""
-
-    INVALID_TRANSITION = CoreError.INVALID_TRANSITION.value
-    MATERIALS_MISSING = "materials_missing"
-    NOT_YOURS = "desk_not_your_move"
-    CHANNEL = "desk_channel_not_allowed"
-    AUTHORISATION = "desk_authorisation_required"
-    NOTE_REQUIRED = "desk_note_required"
-    BAD_RATING = "desk_bad_rating"
-    BAD_FORM = "desk_bad_form"
-    BAD_FILE = "desk_bad_file"
-    NOT_SEEN = "desk_only_staff_see_originals"
-    NOTHING_HANDED_IN = "desk_nothing_handed_in"
-    STALE = "desk_stale"
-    PERSON_INACTIVE = "desk_person_not_living_here"
-
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 FILE_TYPES = {".pdf", ".jpg", ".jpeg", ".png", ".heic", ".webp"}

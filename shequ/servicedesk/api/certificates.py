@@ -40,6 +40,7 @@ from shequ.registry.access import access_person
 from shequ.servicedesk import certificates
 from shequ.servicedesk.access import access_application
 from shequ.servicedesk.certificates import CONSENT_DEFAULTS, Outcome
+from shequ.servicedesk.errors import CertificateError
 from shequ.servicedesk.forms_certificates import CertificateFilter
 from shequ.servicedesk.models import Certificate, CertificateType
 
@@ -332,7 +333,7 @@ class VerifyView(APIView):
             response = Response(
                 {
                     **result.as_json(),
-                    "code": "not_found",
+                    "code": CertificateError.NOT_FOUND,
                     "message": _("No certificate has this code."),
                 },
                 status=status.HTTP_404_NOT_FOUND,

@@ -25,7 +25,7 @@ from shequ.inbox.models import Notification
 from shequ.registry import services as registry
 from shequ.registry.models import Building, Person
 from shequ.registry.pii import mask_id
-from shequ.servicedesk import certificates
+from shequ.servicedesk import certificate_render, certificates
 from shequ.servicedesk.certificate_defaults import install_certificate_types
 from shequ.servicedesk.certificates import CertificateError, Outcome
 from shequ.servicedesk.models import Certificate, CertificateType, Verification
@@ -529,7 +529,7 @@ def test_the_qr_code_and_the_printed_link_go_to_the_verify_page(desk: Desk) -> N
 
 
 def test_the_pdf_renderer_fetches_nothing_but_inline_data_and_its_font(db: Any) -> None:
-    fetch = certificates._fetcher({"file:///var/font.otf"})
+    fetch = certificate_render._fetcher({"file:///var/font.otf"})
     for url in ["http://example.com/logo.png", "https://example.com/a.css", "file:///etc/passwd"]:
         with pytest.raises(ValueError, match="fetch nothing"):
             fetch(url)
