@@ -151,6 +151,8 @@ def test_resident_applies_for_old_age_allowance_on_a_phone_and_desk_approves_it(
     resident.reload()
     assert _status(resident) == "needs_materials"
     assert "用于按月发放津贴" in resident.content()
+    # It was accepted before: the progress bar stays at 已受理 while the clock is paused.
+    assert resident.locator(".steps [aria-current='step']").inner_text() == "已受理"
     _fits_the_phone(resident)
     supplement = resident.locator("form[data-move-form='supplement']")
     supplement.locator("input[name='material_bankcard']").set_input_files(_scan(tmp_path, "银行卡"))
@@ -202,7 +204,8 @@ def test_resident_asks_for_a_proof_of_life_and_is_told_where_to_go(
     # At the desk the worker tries anyway: the refusal comes at once, with the route instead.
     worker = people("shequ")
     person = Person.objects.get(name="孙居民")
-    worker.goto(f"{base}/desk/certificates/new/?person={person.pk}")
+    worker.goto(f"{base}/desk/?person={person.pk}")
+    worker.click("a[data-action='certificate']")
     worker.click(".list-group-item:has-text('健在证明')")
     refusal = worker.locator("#certificate-refusal").inner_text()
     assert "健在证明" in refusal
@@ -226,7 +229,13 @@ def test_desk_issues_a_residence_certificate_and_its_qr_code_verifies(
     base = live_server.url
     person = Person.objects.get(name="孙居民")
     worker = people("shequ")
-    worker.goto(f"{base}/desk/certificates/new/?person={person.pk}")
+    # The worker finds the resident at the desk and starts the certificate from their panel.
+    worker.goto(f"{base}/desk/")
+    worker.fill("#desk-q", "孙居民")
+    worker.press("#desk-q", "Enter")
+    worker.click(f"a[data-person='{person.pk}']")
+    worker.click("a[data-action='certificate']")
+    worker.wait_for_url(re.compile(r"/desk/certificates/new/"))
     worker.check("input[name='type'][value='juzhu']")
     worker.fill("[name='purpose']", "子女入学")
     worker.click("button:has-text('开具证明')")

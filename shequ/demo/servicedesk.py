@@ -30,6 +30,7 @@ from shequ.registry.models import Person
 from shequ.registry.states import DwellingUse, PersonStatus, ResidenceType
 from shequ.servicedesk import certificates, eligibility, eligibility_defaults, services
 from shequ.servicedesk.models import (
+    AppCounter,
     Application,
     ApplicationEvent,
     Certificate,
@@ -223,6 +224,14 @@ class Picker:
         return Person.objects.select_related("area", "district", "dwelling", "household").get(pk=pk)
 
 
+def _ask_for(app: Application) -> str:
+    """What the desk asks to be handed in (补正): the bank card for a payment, else a clearer
+    copy of the ID card."""
+    if any(m["code"] == "bankcard" for m in app.item.materials):
+        return NOTES["request_materials"]
+    return "身份证照片不清晰，请补交身份证正反面清晰照片或复印件"
+
+
 def _walk(
     app: Application, ending: str, *, staff: User, rater: User, rng: random.Random
 ) -> Application:
@@ -234,7 +243,7 @@ def _walk(
     if ending == Status.REFUSED:
         return move("refuse", note=NOTES["refuse"])
     if ending == SUPPLEMENTED:
-        app = move("request_materials", note=NOTES["request_materials"])
+        app = move("request_materials", note=_ask_for(app))
         app = move("supplement", note=NOTES["supplement"], seen=[services.OTHER])
         app = move("accept")
         return move("approve", note=NOTES["approve"])
@@ -242,7 +251,7 @@ def _walk(
     if ending == Status.ACCEPTED:
         return app
     if ending == Status.NEEDS_MATERIALS:
-        return move("request_materials", note=NOTES["request_materials"])
+        return move("request_materials", note=_ask_for(app))
     if ending in (Status.UNDER_REVIEW, Status.DENIED) or rng.random() < 0.4:
         app = move("forward", forwarded_to=app.item.department)
         if ending == Status.UNDER_REVIEW:
@@ -294,16 +303,28 @@ def _apply(
     )
 
 
-def _shift(app: Application, delta: dt.timedelta) -> None:
-    """Move a whole application back in time by `delta`, with a number of its new day."""
-    fields = ["created_at", "due_at", "paused_at", "accepted_at", "finished_at"]
+def _shift(app: Application, delta: dt.timedelta, rng: random.Random) -> None:
+    """Move an application back in time: submitted `delta` ago, its steps spread over part of
+    the time since (so durations read true), numbered by its new day."""
+    events = list(ApplicationEvent.objects.filter(application=app).order_by("at", "id"))
+    start = app.created_at - delta
+    span = delta * rng.uniform(0.3, 0.9)
+    for index, event in enumerate(events):
+        event.at = start + span * (index / max(len(events) - 1, 1))
+    ApplicationEvent.objects.bulk_update(events, ["at"])
+    at = {e.kind: e.at for e in events}  # the last of each kind
     updates: dict[str, Any] = {
-        f: getattr(app, f) - delta for f in fields if getattr(app, f) is not None
+        "created_at": start,
+        "due_at": app.due_at - delta if app.due_at else None,
+        "accepted_at": at.get("accept") if app.accepted_at else None,
+        "finished_at": next((at[k] for k in ("approve", "deny", "refuse") if k in at), None)
+        if app.finished_at
+        else None,
+        "paused_at": at.get("request_materials") if app.paused_at else None,
     }
     with transaction.atomic():
-        updates["code"] = code = services._code(app.created_at - delta)
+        updates["code"] = code = services._code(start)
         Application.objects.filter(pk=app.pk).update(**updates)
-        ApplicationEvent.objects.filter(application=app).update(at=F("at") - delta)
         # The notices name the application and link to it: they follow its new number.
         Notification.objects.filter(url__contains=f"/{app.code}/").update(
             url=Replace("url", Value(app.code), Value(code)),
@@ -377,8 +398,14 @@ def _applications(rng: random.Random, resident: Person | None, summary: DemoDesk
             # After the commit: the notices of each step are sent then, and move back too.
             if made >= TODAY or index:
                 days = rng.uniform(3, 50) if finished else rng.uniform(0.5, 6)
-                _shift(app, dt.timedelta(days=days))
+                _shift(app, dt.timedelta(days=days), rng)
             made += 1
+    # Today's numbers taken by the applications moved back are free again.
+    prefix = f"BJ{today:%Y%m%d}-"
+    used = Application.objects.filter(code__startswith=prefix).values_list("code", flat=True)
+    AppCounter.objects.filter(day=today).update(
+        last=max((int(c[len(prefix) :]) for c in used), default=0)
+    )
     for status in Application.objects.filter(district__code=city.DISTRICT_CODE).values_list(
         "status", flat=True
     ):
@@ -449,6 +476,7 @@ def _eligibility(summary: DemoDesk) -> None:
         ("contacted", "上门走访，老人表示近期到社区办理"),
         ("declined", "本人表示暂不需要"),
         ("contacted", "已告知其家属"),
+        ("applied", "已协助到社区窗口提交申请"),
         ("declined", "已在外地领取，无需重复申请"),
     ]
     rules = EligibilityRule.objects.filter(active=True).order_by("code")

@@ -64,6 +64,8 @@ def labelled(events: Any, *, who: bool = True) -> list[Any]:
 def progress_steps(application: Application) -> list[dict[str, Any]]:
     """The progress bar: done, current or to come, for each step."""
     at = _STEP_OF.get(Status(application.status), 0)
+    if application.status == Status.NEEDS_MATERIALS and application.accepted_at is not None:
+        at = _STEP_OF[Status.ACCEPTED]  # 补正 after acceptance: it stays accepted on the bar
     return [
         {"label": label, "state": "done" if i < at else "current" if i == at else "todo"}
         for i, (_status, label) in enumerate(STEPS)

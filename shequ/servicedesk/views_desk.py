@@ -23,7 +23,7 @@ from shequ.registry import selectors as registry_selectors
 from shequ.registry.access import can_see_sensitive
 from shequ.registry.filters import PersonFilter
 from shequ.registry.pii import mask_id, mask_phone
-from shequ.servicedesk import policy, selectors, services
+from shequ.servicedesk import certificates, policy, selectors, services
 from shequ.servicedesk.access import access_applicant, access_application, access_item
 from shequ.servicedesk.filters import ApplicationFilter
 from shequ.servicedesk.forms import ApplyForm
@@ -76,6 +76,8 @@ def _panel_context(request: HttpRequest, person: Any) -> dict[str, Any]:
         "groups": items_for_picker(),
         "can_apply": policy.staff_in(request.user, "desk.apply", person.area.path),
         "can_open_register": has_perm(request.user, "registry.view"),
+        # Certificates are asked for at the same desk: one click from the resident's panel.
+        "can_issue_certificate": certificates.can_issue_for(request.user, person),
     }
 
 
