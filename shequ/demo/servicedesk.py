@@ -473,7 +473,7 @@ def _eligibility(summary: DemoDesk) -> None:
     ).select_related("assignee")
     worked: list[tuple[str, str]] = [
         ("contacted", "已电话告知申请条件和所需材料"),
-        ("contacted", "上门走访，老人表示近期到社区办理"),
+        ("contacted", "上门走访，本人表示近期到社区办理"),
         ("declined", "本人表示暂不需要"),
         ("contacted", "已告知其家属"),
         ("applied", "已协助到社区窗口提交申请"),
