@@ -39,15 +39,12 @@ def _restore_migrated_data() -> None:
 
     install_categories(apps.get_model("cases", "Category"))
     if apps.is_installed("shequ.servicedesk"):
-        from shequ.servicedesk import defaults
-
-        for name in ("install_catalogue", "install_certificate_types"):
-            installer = getattr(defaults, name, None)
-            if installer is not None:
-                model = {"install_catalogue": "ServiceItem"}.get(name, "CertificateType")
-                installer(apps.get_model("servicedesk", model))
+        from shequ.servicedesk.certificate_defaults import install_certificate_types
+        from shequ.servicedesk.defaults import install_catalogue
         from shequ.servicedesk.eligibility_defaults import install_rules
 
+        install_catalogue(apps.get_model("servicedesk", "ServiceItem"))
+        install_certificate_types(apps.get_model("servicedesk", "CertificateType"))
         install_rules(
             apps.get_model("servicedesk", "EligibilityRule"),
             apps.get_model("servicedesk", "ServiceItem"),
