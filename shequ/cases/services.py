@@ -252,27 +252,31 @@ def case_create(
         area = dwelling.area
     cleaned = clean_photos(list(photos or []))
     on_spot = bool(on_spot_answer.strip())
+    area = _place(actor=actor, area=area, lat=lat, lng=lng, trusted=open311_client is not None)
+    if on_spot and not (category.on_spot and policy.in_scope(actor, "cases.handle", area.path)):
+        raise DomainError(
+            CaseError.NOT_ON_SPOT,
+            _("This category cannot be resolved on the spot, or not by you."),
+            {"field": "on_spot_answer"},
+        )
+    if on_spot and not cleaned:
+        raise DomainError(
+            CaseError.EVIDENCE_REQUIRED,
+            _("Attach a photo of the result to resolve on the spot."),
+            {"field": "photos"},
+        )
+    # Read outside the transaction: every report waits for the day's counter lock (and the
+    # audit chain's; on SQLite the database's write lock), so they are held only for writes.
+    district = _district(area)
+    managers = [] if on_spot else staff_for(area, "cases.manage")
     with transaction.atomic():
-        area = _place(actor=actor, area=area, lat=lat, lng=lng, trusted=open311_client is not None)
-        if on_spot and not (category.on_spot and policy.in_scope(actor, "cases.handle", area.path)):
-            raise DomainError(
-                CaseError.NOT_ON_SPOT,
-                _("This category cannot be resolved on the spot, or not by you."),
-                {"field": "on_spot_answer"},
-            )
-        if on_spot and not cleaned:
-            raise DomainError(
-                CaseError.EVIDENCE_REQUIRED,
-                _("Attach a photo of the result to resolve on the spot."),
-                {"field": "photos"},
-            )
         now = timezone.now()
         staff = policy.in_scope(actor, "cases.view", area.path)
         case = Case(
             code=case_number(now),
             category=category,
             area=area,
-            district=_district(area),
+            district=district,
             description=description[:4000],
             address=address.strip()[:200],
             dwelling=dwelling,
@@ -306,7 +310,7 @@ def case_create(
             )
         else:
             notify_after_commit(
-                users=staff_for(area, "cases.manage"),
+                users=managers,
                 kind="case.reported",
                 title=_("New case %(code)s: %(category)s")
                 % {
