@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from shequ.areas.models import Area
@@ -38,6 +39,10 @@ def person_index(request: HttpRequest) -> HttpResponse:
     for person in page.object_list:
         person.masked_id = mask_id(person.id_number)
         person.masked_phone = mask_phone(person.phone)
+        # Here rather than per row in the template: half the rows' rendering time.
+        person.url = reverse("registry:person", args=[person.pk])
+        age = person.age
+        person.age_label = "" if age is None else _("%(n)s years old") % {"n": age}
     # More than `count_cap` people match: the page says "1000+", not the count's cap + 1.
     count_cap = None
     if isinstance(people, selectors.PersonResults) and people.count_is_capped(page.paginator.count):

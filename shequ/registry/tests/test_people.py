@@ -253,3 +253,14 @@ def test_the_people_api_list_reads_a_fixed_number_of_queries(
         body = client.get("/api/v1/people/", {"q": "张"}).json()
     assert len(body["results"]) >= 12 and body["count_capped"] is False
     assert {p["household"] for p in body["results"]} >= {f"HH-{n}" for n in range(12)}
+
+
+def test_the_people_list_links_each_person_and_shows_their_age(
+    login: Any, residents: Residents
+) -> None:
+    zhang = residents.zhang
+    assert zhang.age is not None and zhang.age >= 80
+    page = login("community_worker").get(reverse("registry:people"), {"q": zhang.name})
+    html = page.content.decode()
+    assert f'href="{reverse("registry:person", args=[zhang.pk])}"' in html
+    assert f"{zhang.age} 岁" in html
