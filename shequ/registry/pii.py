@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from django.conf import settings
+
 from shequ.core.crypto import blind_index
 
 
@@ -30,17 +34,19 @@ def id_indexes(number: str, *, master: str | None = None) -> tuple[str, str]:
     """Blind indexes of the whole ID number and of its last four characters."""
     if not number:
         return "", ""
-    return (
-        blind_index(number, purpose="id", master=master),
-        blind_index(number[-4:], purpose="id-last4", master=master),
-    )
+    master = master or settings.FIELD_KEY
+    return blind_index(number, purpose="id", master=master), _last4(number[-4:], "id", master)
 
 
 def phone_indexes(phone: str, *, master: str | None = None) -> tuple[str, str]:
     if not phone:
         return "", ""
     digits = phone.split("-")[0] if phone.startswith("1") else phone.replace("-", "")
-    return (
-        blind_index(digits, purpose="phone", master=master),
-        blind_index(digits[-4:], purpose="phone-last4", master=master),
-    )
+    master = master or settings.FIELD_KEY
+    return blind_index(digits, purpose="phone", master=master), _last4(digits[-4:], "phone", master)
+
+
+@lru_cache(maxsize=32768)
+def _last4(tail: str, kind: str, master: str) -> str:
+    """The blind index of last four characters (at most ~11,000 of them: remembered)."""
+    return blind_index(tail, purpose=f"{kind}-last4", master=master)
