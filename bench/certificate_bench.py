@@ -32,6 +32,8 @@ import time
 import zipfile
 from pathlib import Path
 
+from shequ.lib.measure import loadavg
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 TARGET_ONE_MS = 300.0
@@ -39,13 +41,6 @@ TARGET_BATCH_S = 120.0
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 GIVEN = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰"]
 RARE = ["玥", "喆", "堃", "昇", "珺"]  # common in names, not in GB 2312
-
-
-def loadavg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "?"
 
 
 def main() -> int:

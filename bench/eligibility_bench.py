@@ -31,16 +31,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from shequ.lib.measure import backend_cpu, loadavg
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 TARGET_S = 60.0
-
-
-def loadavg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "?"
 
 
 def main() -> int:
@@ -123,23 +118,6 @@ def run(args: argparse.Namespace) -> int:
         f"set up in {time.perf_counter() - started:.0f} s; load average {loadavg()}"
     )
     return timed(args)
-
-
-def backend_cpu() -> float | None:
-    """CPU seconds used so far by this connection's PostgreSQL backend, when the server runs on
-    this machine (so a shared machine's wall time can be told from the work done)."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def timed(args: argparse.Namespace) -> int:

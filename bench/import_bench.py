@@ -41,6 +41,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from shequ.lib.measure import backend_pid, loadavg, process_cpu
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 HEADERS = [
@@ -85,19 +87,6 @@ def rss_peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def loadavg() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def process_cpu(pid: int) -> float | None:
-    """CPU seconds (user + system) of another process on this machine, if readable."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 # ---------------------------------------------------------------------------------------------
 # Children: each measured phase runs in its own process.
 
@@ -124,7 +113,6 @@ def child_import(path: str, source: str, profile: str) -> dict[str, Any]:
     import django
 
     django.setup()
-    from django.db import connection
 
     from shequ.accounts.models import User
     from shequ.areas.models import Area
@@ -134,11 +122,7 @@ def child_import(path: str, source: str, profile: str) -> dict[str, Any]:
     actor = User.objects.get(username=ACTOR)
     area = Area.objects.get(code=IMPORT_AREA)
     # The PostgreSQL server's share of the work: its backend's CPU time (when it runs here).
-    backend = None
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            backend = cursor.fetchone()[0]
+    backend = backend_pid()
     backend_cpu = process_cpu(backend) if backend else None
     profiler: Any = None
     if profile:  # pyinstrument is not a project dependency: pip install it to profile

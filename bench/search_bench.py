@@ -41,6 +41,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from shequ.lib.measure import backend_cpu, loadavg
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 TARGET_MS = 100.0
@@ -62,27 +64,6 @@ INFO_KINDS = ["surname only", "full pinyin", "addr 2 chars"]
 def percentile(samples: list[float], p: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def loadavg() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def backend_cpu() -> float | None:
-    """CPU seconds used so far by this connection's PostgreSQL backend (server on this
-    machine), so that the work done can be told from a busy machine's wall time."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def ensure_postgres_database(url: str) -> None:

@@ -34,25 +34,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from shequ.lib.measure import backend_pid, loadavg, process_cpu
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 TARGET_S = 10.0
-
-
-def loadavg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "?"
-
-
-def process_cpu(pid: int) -> float | None:
-    """CPU seconds (user + system) of another process on this machine, if readable."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> int:
@@ -311,7 +297,6 @@ def fresh_copy(attempt: int) -> Iterator[None]:
 
 
 def measure(args: argparse.Namespace, now: dt.datetime, attempt: int) -> bool:
-    from django.db import connection
 
     from shequ.cases import worker
     from shequ.cases.models import Case, CaseEvent
@@ -329,11 +314,7 @@ def measure(args: argparse.Namespace, now: dt.datetime, attempt: int) -> bool:
     cpu: dict[str, float] = {}
     db_cpu: dict[str, str] = {}
     # The PostgreSQL server's share of the work: its backend's CPU time (when it runs here).
-    backend = None
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            backend = cursor.fetchone()[0]
+    backend = backend_pid()
 
     def timed(fn: Any) -> tuple[Any, float]:
         before = process_cpu(backend) if backend else None
