@@ -24,6 +24,7 @@ from django.db import connection, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from shequ.accounts.models import Membership
 from shequ.accounts.roles import PERMISSIONS
@@ -400,6 +401,42 @@ def _flips(rows: list[tuple[Any, ...]], due: dict[int, dt.datetime] | None = Non
     ]
 
 
+# What a flip to each light tells the lead unit's handlers: one case, or how many
+# (translated when sent, in the language the worker runs in).
+_FLIP_NOTICES = {
+    Light.YELLOW: (
+        "sla_yellow",
+        gettext_noop("Case %(code)s is due soon (by %(due)s)"),
+        gettext_noop("%(count)d cases are due soon"),
+    ),
+    Light.RED: (
+        "sla_red",
+        gettext_noop("Case %(code)s is overdue (was due %(due)s)"),
+        gettext_noop("%(count)d cases are overdue"),
+    ),
+}
+
+
+def _announce(
+    rows: list[Any], due: dict[int, dt.datetime], now: dt.datetime, *, light: Light
+) -> None:
+    """The flipped cases' events, and their handlers' notices once the flip commits."""
+    if not rows:
+        return
+    kind, one, many = _FLIP_NOTICES[light]
+    _events(((r[0], r[1]) for r in rows), kind=kind, now=now)
+    flips = _flips(rows, due)
+    notices = _remind(
+        _handlers(flips),
+        flips,
+        kind=f"case.{kind}",
+        one=_(one),
+        many=_(many),
+        list_url=f"{reverse('cases:list')}?light={light}",
+    )
+    _send_after_commit(notices)
+
+
 def _turn_yellow(ids: list[int], now: dt.datetime, due: dict[int, dt.datetime]) -> int:
     with transaction.atomic():
         rows = _cas(
@@ -413,19 +450,7 @@ def _turn_yellow(ids: list[int], now: dt.datetime, due: dict[int, dt.datetime]) 
             ],
             returning=_RETURN,
         )
-        if not rows:
-            return 0
-        _events(((r[0], r[1]) for r in rows), kind="sla_yellow", now=now)
-        flips = _flips(rows, due)
-        notices = _remind(
-            _handlers(flips),
-            flips,
-            kind="case.sla_yellow",
-            one=_("Case %(code)s is due soon (by %(due)s)"),
-            many=_("%(count)d cases are due soon"),
-            list_url=f"{reverse('cases:list')}?light={Light.YELLOW}",
-        )
-        _send_after_commit(notices)
+        _announce(rows, due, now, light=Light.YELLOW)
     return len(rows)
 
 
@@ -453,19 +478,7 @@ def _turn_red(
             ],
             returning=_RETURN,
         )
-        if not rows:
-            return 0
-        _events(((r[0], r[1]) for r in rows), kind="sla_red", now=now)
-        flips = _flips(rows, due)
-        notices = _remind(
-            _handlers(flips),
-            flips,
-            kind="case.sla_red",
-            one=_("Case %(code)s is overdue (was due %(due)s)"),
-            many=_("%(count)d cases are overdue"),
-            list_url=f"{reverse('cases:list')}?light={Light.RED}",
-        )
-        _send_after_commit(notices)
+        _announce(rows, due, now, light=Light.RED)
     return len(rows)
 
 

@@ -10,13 +10,18 @@ not see, which is what the scoping matrix of every app is built from.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from shequ.accounts import services as accounts
 from shequ.accounts.models import User
 from shequ.accounts.roles import Role
 from shequ.areas import services as areas
 from shequ.areas.models import Area, Level
+
+T = TypeVar("T")
 
 PASSWORD = "Persona-pass-2026"  # noqa: S105
 
@@ -137,3 +142,29 @@ def persona(username: str) -> User:
 
 def area(key: str) -> Area:
     return Area.objects.get(code=CODES.get(key, key))
+
+
+def at_once(work: Callable[[], T], times: int = 2) -> tuple[list[T], list[BaseException]]:
+    """`work` in `times` threads released together (each with its own database connection,
+    closed after): what each returned, and what any raised."""
+    from django.db import connection
+
+    barrier = threading.Barrier(times)
+    results: list[T] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            results.append(work())
+        except BaseException as exc:  # shown to the test, which asserts there were none
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors

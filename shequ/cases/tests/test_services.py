@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from shequ.cases import policy, services
 from shequ.cases.access import CODE_RE
@@ -284,24 +282,16 @@ def test_the_same_move_twice_at_once_takes_effect_once(
     users = {p.username: testing.persona(p.username) for p in testing.PERSONAS}
     cw = build_case_world(users=users, areas={k: testing.area(k) for k in ("D", "S1", "C1")})
     case = report(cw)
-    results: list[str] = []
-    barrier = threading.Barrier(2)
 
-    def accept() -> None:
-        barrier.wait()
+    def accept() -> str:
         try:
             move(case, "accept", "community_worker")
-            results.append("ok")
         except DomainError as exc:
-            results.append(exc.code)
-        finally:
-            connection.close()
+            return exc.code
+        return "ok"
 
-    threads = [threading.Thread(target=accept) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results, errors = testing.at_once(accept)
+    assert errors == []
     assert sorted(results) == ["invalid_transition", "ok"]
     assert CaseEvent.objects.filter(case=case, kind="accept").count() == 1
     assert Case.objects.get(pk=case.pk).light == Light.GREEN

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import DatabaseError, connection
+from django.db import DatabaseError
 from django.test import TestCase
 from django.urls import reverse
 
@@ -361,24 +361,7 @@ def test_two_workers_racing_record_every_flip_and_escalation_once(
         next_escalation_at=at(2026, 10, 19, 9, 40)
     )
     now = at(2026, 10, 19, 9, 45)
-    results: list[dict[str, int]] = []
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(2)
-
-    def work() -> None:
-        barrier.wait()
-        try:
-            results.append(worker.run_once(now=now))
-        except BaseException as exc:  # pragma: no cover - shown by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results, errors = testing.at_once(lambda: worker.run_once(now=now))
     assert errors == []
     assert sum(r["yellow"] for r in results) == len(warned)
     assert sum(r["escalated"] for r in results) == len(overdue)

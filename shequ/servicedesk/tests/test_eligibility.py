@@ -11,7 +11,6 @@ import logging
 import os
 import subprocess
 import sys
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -482,24 +481,7 @@ def test_two_workers_at_night_run_each_rule_once(committed_db: Any, transactiona
     tags_ensure_defaults(actor="test")
     elders = [register("A", f"老人{i}", f"19{30 + i}-01-01") for i in range(3)]
     night = dt.datetime(2026, 6, 16, 2, 0, tzinfo=TZ)
-    barrier = threading.Barrier(2)
-    results: list[eligibility.RunSummary | None] = []
-    errors: list[BaseException] = []
-
-    def work() -> None:
-        barrier.wait()
-        try:
-            results.append(eligibility.nightly(now=night))
-        except BaseException as exc:  # pragma: no cover - shown by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results, errors = testing.at_once(lambda: eligibility.nightly(now=night))
 
     assert errors == []
     ran = Counter(
