@@ -137,6 +137,27 @@ def required_codes(item: ServiceItem) -> list[str]:
     return [str(m["code"]) for m in item.materials if m.get("required")]
 
 
+def _content_is(upload: Any, ext: str) -> bool:
+    """Whether the file's first bytes are those of the type its name says (a renamed text or
+    program file is not a scan), read without moving the upload's position."""
+    try:
+        start = upload.tell()
+        head = upload.read(16)
+        upload.seek(start)
+    except (AttributeError, OSError, ValueError):
+        return False
+    if ext == ".pdf":
+        return head.startswith(b"%PDF-")
+    if ext in {".jpg", ".jpeg"}:
+        return head.startswith(b"\xff\xd8\xff")
+    if ext == ".png":
+        return head.startswith(b"\x89PNG\r\n\x1a\n")
+    if ext == ".webp":
+        return head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    # HEIC: an ISO media file whose brand is one of HEIF's.
+    return head[4:8] == b"ftyp" and head[8:12] in {b"heic", b"heix", b"hevc", b"mif1", b"msf1"}
+
+
 def _check_files(item: ServiceItem, files: Mapping[str, Any], seen: Iterable[str]) -> None:
     names = _material_names(item)
     for code in [*files, *seen]:
@@ -148,7 +169,8 @@ def _check_files(item: ServiceItem, files: Mapping[str, Any], seen: Iterable[str
             )
     for code, upload in files.items():
         ext = os.path.splitext(getattr(upload, "name", "") or "")[1].lower()
-        if ext not in FILE_TYPES or (getattr(upload, "size", 0) or 0) > MAX_FILE_BYTES:
+        too_big = (getattr(upload, "size", 0) or 0) > MAX_FILE_BYTES
+        if ext not in FILE_TYPES or too_big or not _content_is(upload, ext):
             raise DomainError(
                 DeskError.BAD_FILE,
                 _("“%(name)s”: upload a PDF or a photo (JPG, PNG, HEIC) of at most 10 MB.")

@@ -27,9 +27,12 @@ def make_id(region: str = "330106", birth: str = "19400302", seq: str = "131") -
 
 
 def scan(name: str = "scan.pdf", size: int = 2048) -> SimpleUploadedFile:
-    """A small upload as a phone or scanner would send it."""
-    body = b"%PDF-1.4\n" + b"0" * max(size - 9, 0)
-    return SimpleUploadedFile(name, io.BytesIO(body).read(), content_type="application/pdf")
+    """A small upload as a phone or scanner would send it (the first bytes of its type)."""
+    jpeg = name.lower().endswith((".jpg", ".jpeg"))
+    head = b"\xff\xd8\xff\xe0" if jpeg else b"%PDF-1.4\n"
+    body = head + b"0" * max(size - len(head), 0)
+    kind = "image/jpeg" if jpeg else "application/pdf"
+    return SimpleUploadedFile(name, io.BytesIO(body).read(), content_type=kind)
 
 
 @dataclass

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from shequ.core import testing
 from shequ.core.errors import DomainError
@@ -174,6 +175,14 @@ def test_an_unknown_material_or_file_type_is_refused(desk: Desk) -> None:
     with pytest.raises(DomainError) as exc:
         apply_online(desk, files={"idcard": scan(size=11 * 1024 * 1024), "hukou": scan()})
     assert refusal(exc).code == "desk_bad_file"
+    # A text file renamed to look like a photo is not a scan; nothing is recorded.
+    fake = SimpleUploadedFile("idcard.png", b"not an image at all", content_type="image/png")
+    before = Application.objects.count()
+    with pytest.raises(DomainError) as exc:
+        apply_online(desk, files={"idcard": fake, "hukou": scan()})
+    assert refusal(exc).code == "desk_bad_file"
+    assert "PDF" in refusal(exc).message
+    assert Application.objects.count() == before
 
 
 # The extra fields
