@@ -869,19 +869,22 @@ def _write(
         )
         for p, f, v in plan.conflicts
     )
-    MatchReview.objects.bulk_create(
-        [
-            MatchReview(
-                batch=batch,
-                area_id=p.area_id,
-                row_number=i.row,
-                candidate_id=p.pk,
-                score=s,
-                incoming=json.dumps(i.values(), ensure_ascii=False),
-            )
-            for i, p, s in plan.review
-        ],
-        batch_size=2000,
+    FastInsert(
+        MatchReview,
+        ("batch", "area", "row_number", "candidate", "score", "incoming", "status", "decision"),
+        now=now,
+    ).insert(
+        (
+            batch.pk,
+            p.area_id,
+            i.row,
+            p.pk,
+            s,
+            json.dumps(i.values(), ensure_ascii=False),
+            "open",
+            "",
+        )
+        for i, p, s in plan.review
     )
     taken = dict(zip((i.row_hash for i in fresh), created_pks, strict=True))
     for i, p in plan.matched:

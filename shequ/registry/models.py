@@ -144,8 +144,15 @@ class Household(Placed):
 class Person(Placed):
     """A person of the actual population (实有人口)."""
 
-    # name, pinyin, initials and dwelling: no single-column index of their own, each leads a
-    # composite search index below (one index fewer to write per row of a large import).
+    # area, name, pinyin, initials and dwelling: no single-column index of their own, each
+    # leads a composite index below (one index fewer to write per row of a large import).
+    area = models.ForeignKey(
+        "areas.Area",
+        verbose_name=_("area"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
     name = models.CharField(_("name"), max_length=100)
     name_pinyin = models.CharField(_("pinyin"), max_length=200, blank=True)
     name_initials = models.CharField(_("initials"), max_length=30, blank=True)
@@ -158,11 +165,11 @@ class Person(Placed):
         _("document"), max_length=10, choices=IdKind.choices, default=IdKind.RESIDENT
     )
     id_number = EncryptedTextField(_("ID number"), blank=True)
-    id_blind = models.CharField(max_length=32, blank=True, db_index=True, editable=False)
-    id_last4_blind = models.CharField(max_length=32, blank=True, db_index=True, editable=False)
+    id_blind = models.CharField(max_length=32, blank=True, editable=False)
+    id_last4_blind = models.CharField(max_length=32, blank=True, editable=False)
     phone = EncryptedTextField(_("phone"), blank=True)
-    phone_blind = models.CharField(max_length=32, blank=True, db_index=True, editable=False)
-    phone_last4_blind = models.CharField(max_length=32, blank=True, db_index=True, editable=False)
+    phone_blind = models.CharField(max_length=32, blank=True, editable=False)
+    phone_last4_blind = models.CharField(max_length=32, blank=True, editable=False)
     residence_type = models.CharField(
         _("residence"),
         max_length=12,
@@ -227,6 +234,13 @@ class Person(Placed):
             ),
             models.Index(fields=["name_pinyin", "name", "id", "area"], name="person_pinyin_search"),
             models.Index(fields=["dwelling", "name", "id", "area"], name="person_dwelling_search"),
+            # Blind indexes are only ever compared whole: declared here rather than with
+            # db_index, which on PostgreSQL adds a second, `varchar_pattern_ops` index (for
+            # LIKE) that costs a write per row and serves no query.
+            models.Index(fields=["id_blind"], name="person_id_blind"),
+            models.Index(fields=["id_last4_blind"], name="person_id_last4_blind"),
+            models.Index(fields=["phone_blind"], name="person_phone_blind"),
+            models.Index(fields=["phone_last4_blind"], name="person_phone_last4_blind"),
         ]
 
     def __str__(self) -> str:
@@ -310,7 +324,7 @@ class Organisation(Placed):
     )
     contact_name = models.CharField(_("contact"), max_length=50, blank=True)
     phone = EncryptedTextField(_("phone"), blank=True)
-    phone_blind = models.CharField(max_length=32, blank=True, db_index=True, editable=False)
+    phone_blind = models.CharField(max_length=32, blank=True, editable=False)
     address = models.CharField(_("address"), max_length=200, blank=True)
     building = models.ForeignKey(
         Building, null=True, blank=True, on_delete=models.SET_NULL, related_name="organisations"
@@ -321,6 +335,7 @@ class Organisation(Placed):
     class Meta:
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
+        indexes = [models.Index(fields=["phone_blind"], name="organisation_phone_blind")]
 
     def __str__(self) -> str:
         return self.name
@@ -412,7 +427,8 @@ class ImportBatch(FiledUnderArea, TimeStamped):
 class ImportedRow(models.Model):
     """A row already taken in from a source (its content hash), so a re-sent row is skipped."""
 
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: it leads the unique (source, row_hash) index.
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="+", db_index=False)
     row_hash = models.CharField(max_length=32)
     batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="rows")
     person = models.ForeignKey(Person, null=True, on_delete=models.SET_NULL, related_name="+")

@@ -1,0 +1,96 @@
+"""The importer's bulk writes (COPY on PostgreSQL) store exactly what the ORM stores."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import models
+from django.utils import timezone
+
+from shequ.core import bulk, testing
+from shequ.registry import services
+from shequ.registry.imports import _PERSON_COLUMNS, source_for
+from shequ.registry.models import Conflict, ImportBatch, ImportedRow, MatchReview, Person
+from shequ.registry.tests.conftest import Residents, make_id
+
+SKIP = {"id", "created_at", "updated_at"}
+
+
+def _stored(model: type[models.Model], pks: list[int]) -> list[dict[str, Any]]:
+    """Every column of these rows as the ORM reads it back (encrypted fields decrypted)."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname not in SKIP]
+    rows = model._default_manager.filter(pk__in=pks).order_by("pk")
+    return [{n: getattr(row, n) for n in names} for row in rows]
+
+
+def _both_ways(
+    model: type[models.Model], columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows written by FastInsert and, instead (unique columns), by bulk_create."""
+    pks = bulk.FastInsert(model, columns, now=timezone.now()).insert(rows)
+    fast = _stored(model, pks)
+    model._default_manager.filter(pk__in=pks).delete()
+    targets: list[Any] = [model._meta.get_field(c) for c in columns]
+    attnames = [f.attname for f in targets]
+    orm = model._default_manager.bulk_create(
+        [model(**dict(zip(attnames, row, strict=True))) for row in rows]
+    )
+    return fast, _stored(model, [o.pk for o in orm])
+
+
+def test_the_bulk_writes_store_what_the_orm_stores(residents: Residents) -> None:
+    area = testing.area("C1")
+    batch = ImportBatch.objects.create(
+        source=source_for("民政局"), area=area, file_name="a.csv", sha256="0" * 64
+    )
+    zhang, li = residents.zhang, residents.li
+    fast, orm = _both_ways(
+        Conflict,
+        ("person", "area", "batch", "field", "incoming", "status", "decision"),
+        [
+            (zhang.pk, zhang.area_id, batch.pk, "phone", "13911112222", "open", ""),
+            (li.pk, li.area_id, batch.pk, "work", '杭州某网络科技有限公司\t,"\\N', "open", ""),
+        ],
+    )
+    assert fast == orm and len(fast) == 2
+    fast, orm = _both_ways(
+        MatchReview,
+        ("batch", "area", "row_number", "candidate", "score", "incoming", "status", "decision"),
+        [(batch.pk, area.pk, 7, zhang.pk, 12.25, '{"name": "张三", "row": 7}', "open", "")],
+    )
+    assert fast == orm and fast[0]["score"] == 12.25
+    fast, orm = _both_ways(
+        ImportedRow,
+        ("source", "row_hash", "batch", "person"),
+        [
+            (batch.source_id, "a" * 32, batch.pk, zhang.pk),
+            (batch.source_id, "b" * 32, batch.pk, None),
+        ],
+    )
+    assert fast == orm
+
+
+def test_new_people_are_stored_as_the_orm_stores_them(world: Any) -> None:
+    area = testing.area("C1")
+    number = make_id(birth="19500505", seq="464")
+    person = services.person_create(
+        actor=testing.persona("community_worker"), area=area, name="孙大娘", id_number=number
+    )
+    provenance = {"name": {"source": "mz", "date": "2026-01-01"}}
+    rows = [
+        (
+            area.pk, person.district_id, "钱七", "qian qi", "qq", "F", dt.date(1950, 5, 5), "汉",
+            "resident", "", "", "", "", "", "", "registered", "active", None, "", "", "", "",
+            "文一西路999号", provenance, 1,
+        ),
+        (
+            area.pk, person.district_id, "赵六", "zhao liu", "zl", "M", None, "", "resident",
+            number[:-1] + "X", "b" * 32, "c" * 32, "13700002222", "d" * 32, "e" * 32,
+            "floating", "active", None, "spouse", "群众", "无业", "浙江省", "", {}, 1,
+        ),
+    ]  # fmt: skip
+    fast, orm = _both_ways(Person, _PERSON_COLUMNS, rows)
+    assert fast == orm
+    assert fast[0]["birth_date"] == dt.date(1950, 5, 5)
+    assert fast[0]["provenance"] == {"name": {"source": "mz", "date": "2026-01-01"}}
