@@ -11,6 +11,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import connections
 from django.db.models import F, Lookup, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.db.models.sql.where import AND, WhereNode
 from django.utils import timezone
 
 from shequ.lib import address as addresses
@@ -49,6 +50,10 @@ def prefix_q(field: str, prefix: str) -> Q:
 SEARCH_COUNT_CAP = 1000
 # How far search_people counts each reading of an ambiguous text to choose a plan.
 _PROBE = 4 * SEARCH_COUNT_CAP
+# A page of an address search walks the matching rooms in id order, this many rooms first, then
+# WALK_ROOMS * _WALK_GROWTH, then all the rest (see PersonResults._walk_rooms).
+WALK_ROOMS = 32
+_WALK_GROWTH = 8
 _NAME_ORDER = ("name", "pk")
 _INITIALS_ORDER = ("name_initials", "name", "pk")
 # Substring search of addresses: SQLite FTS5 trigram tables kept by triggers, PostgreSQL
@@ -70,6 +75,8 @@ class _Branch:
 
     q: Q
     order: tuple[str, ...] = _NAME_ORDER
+    # The dwellings whose people `q` finds (by an _InRooms lookup), for a page to walk.
+    rooms: QuerySet[Dwelling] | None = None
 
 
 @dataclass(frozen=True)
@@ -90,10 +97,11 @@ class PersonResults(StaffQuerySet):
 
     count_cap: int | None = None
     viewer: Any = None  # whom person_list scoped these to
+    rooms: QuerySet[Dwelling] | None = None  # an address search's rooms, to walk a page
 
     def _clone(self) -> Self:
         clone = super()._clone()  # type: ignore[misc]  # private in Django, not in the stubs
-        clone.count_cap, clone.viewer = self.count_cap, self.viewer
+        clone.count_cap, clone.viewer, clone.rooms = self.count_cap, self.viewer, self.rooms
         return clone
 
     def capped(self, cap: int | None = None) -> Self:
@@ -119,10 +127,41 @@ class PersonResults(StaffQuerySet):
         # The page's ids from the search's index alone, then their rows (in the same order,
         # with the same related rows): when a planner expects fewer matches than there are,
         # PostgreSQL sorts all of a road's people, wide rows and all, for these 25.
-        rows = type(self)(model=self.model, using=self.db).filter(pk__in=page.values("pk"))
+        ids = self._walk_rooms(page.query.low_mark, page.query.high_mark)
+        rows = type(self)(model=self.model, using=self.db).filter(
+            pk__in=page.values("pk") if ids is None else ids
+        )
         rows.query.select_related = self.query.select_related
         lookups = self._prefetch_related_lookups  # type: ignore[attr-defined]
         return rows.order_by(*self.query.order_by).prefetch_related(*lookups)
+
+    def _walk_rooms(self, start: int, stop: int | None) -> list[int] | None:
+        """The ids of people `start:stop` of an address search, found room by room: people
+        come in the order of their room's id, so the people of the first few matching rooms
+        make the first page, where one query reads every person in all 13,000 rooms on a road
+        (PostgreSQL cannot tell how many an array of rooms holds: it sorts them all for 25).
+        None when the order does not lead with the room or there are no rooms to walk."""
+        order = self.query.order_by
+        if self.rooms is None or stop is None or not order or order[0] != "dwelling_id":
+            return None
+        if not self.query.standard_ordering or _in_rooms(self.query, None) is None:
+            return None
+        # By id + 0, not by the primary key's index: PostgreSQL would walk it from the first
+        # dwelling, testing each address, until it reaches this road's first rooms.
+        rooms = self.rooms.order_by(F("pk") + 0).values("pk")
+        first, then = WALK_ROOMS, WALK_ROOMS + WALK_ROOMS * _WALK_GROWTH
+        ids: list[int] = []
+        for chunk in (rooms[:first], rooms[first:then]):
+            part = self._chain()  # type: ignore[attr-defined]  # private, not in the stubs
+            part.query.where = _in_rooms(part.query, chunk)
+            ids += part.values_list("pk", flat=True)[: stop - len(ids)]
+            if len(ids) >= stop:
+                return ids[start:stop]
+        # Everybody else lives in a room after these (if there are more rooms): the search
+        # itself, from there on.
+        rest = self.filter(dwelling_id__gt=rooms[then - 1 : then]).values_list("pk", flat=True)
+        ids += rest[: stop - len(ids)]
+        return ids[start:stop]
 
     def _pages_by_ids(self) -> bool:
         """Whether a page of these can be rebuilt from its ids (model rows, nothing added)."""
@@ -153,17 +192,44 @@ def _fts_phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-class _InArray(Lookup):
-    """`lhs = ANY(ARRAY(subquery))`: PostgreSQL runs the subquery once, first, and scans an
-    index for the sorted ids in index order, where an IN becomes a join it may walk in the
-    order of the other table (every dwelling by id, to reach a road whose rooms come last)."""
+class _InRooms(Lookup):
+    """`dwelling_id IN (rooms)`, which a page of an address search replaces by the rooms it
+    walks (`_in_rooms`). On PostgreSQL `lhs = ANY(ARRAY(subquery))`: it runs the subquery once,
+    first, and scans an index for the sorted ids in index order, where an IN becomes a join it
+    may walk in the order of the other table (every dwelling by id, to reach a road whose rooms
+    come last)."""
 
-    lookup_name = "in_array"
+    lookup_name = "in_rooms"
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} = ANY(ARRAY{rhs})", [*lhs_params, *rhs_params]
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(ARRAY{rhs})", [*lhs_params, *rhs_params]
+        return f"{lhs} IN {rhs}", [*lhs_params, *rhs_params]
+
+
+def _in_rooms(query: Any, rooms: QuerySet[Any] | None) -> WhereNode | None:
+    """The filter of `query` with its one _InRooms condition, which every row must meet (no OR
+    or NOT on the way to it), on `rooms` instead; None if there is no such condition."""
+    swapped: list[bool] = []  # for each one met, whether every row must meet it
+
+    def swap(node: WhereNode, required: bool) -> WhereNode:
+        required = required and node.connector == AND and not node.negated
+        children: list[Any] = []
+        for child in node.children:
+            if isinstance(child, _InRooms):
+                swapped.append(required)
+                if rooms is not None:
+                    children.append(_InRooms(child.lhs, rooms.query.resolve_expression(query)))
+                    continue
+            elif isinstance(child, WhereNode):
+                child = swap(child, required)
+            children.append(child)
+        return WhereNode(children, node.connector, node.negated)
+
+    found = swap(query.where, True)
+    return found if swapped == [True] else None
 
 
 def _address_forms(q: str) -> list[str]:
@@ -183,32 +249,29 @@ def _contains_any(field: str, forms: list[str]) -> Q:
 def _address_reading(q: str, people: QuerySet[Person]) -> _Reading:
     forms = _address_forms(q)
     vendor = connections[people.db].vendor
+    # Only the viewer's rooms: PostgreSQL cannot tell how many a subquery returns, and may read
+    # every person in them when it guesses few. order_by(): not the model's ordering, which is
+    # a join and a sort here.
+    viewer = people.viewer if isinstance(people, PersonResults) else None
+    rooms_here = Dwelling.objects.all() if viewer is None else Dwelling.objects.visible_to(viewer)
     if vendor == "sqlite" and min(len(f) for f in forms) >= _TRIGRAM:
         # Constant SQL; the text is a parameter.
         phrases = " OR ".join(_fts_phrase(f) for f in forms)
         dwellings = RawSQL(_SQLITE_DWELLINGS_MATCHING, [phrases])  # noqa: S611
-        in_dwellings = Q(dwelling_id__in=dwellings)
+        in_dwellings = Q(_InRooms(F("dwelling_id"), dwellings))
+        rooms = rooms_here.filter(pk__in=dwellings).order_by()
         unresolved = Q(pk__in=RawSQL(_SQLITE_UNRESOLVED_MATCHING, [phrases]))  # noqa: S611
     else:
         # PostgreSQL answers these LIKEs from its trigram indexes (three characters or more).
-        # order_by(): not the model's ordering, which is a join and a sort here. Only the
-        # viewer's rooms: PostgreSQL cannot tell how many a subquery returns, and may read
-        # every person in them when it guesses few.
-        viewer = people.viewer if isinstance(people, PersonResults) else None
-        rooms_here = (
-            Dwelling.objects.all() if viewer is None else Dwelling.objects.visible_to(viewer)
-        )
-        matching = rooms_here.filter(_contains_any("standard_address", forms)).order_by()
-        rooms = matching.values("pk")
-        in_dwellings = (
-            Q(_InArray(F("dwelling_id"), rooms))
-            if vendor == "postgresql"
-            else Q(dwelling_id__in=rooms)
-        )
+        rooms = rooms_here.filter(_contains_any("standard_address", forms)).order_by()
+        in_dwellings = Q(_InRooms(F("dwelling_id"), rooms.values("pk")))
         unresolved = Q(dwelling__isnull=True) & _contains_any("address_raw", forms)
     # People come household by household, in the order their rooms were registered: the
     # order of the (dwelling, name) index, so a road's 40,000 people cost one page.
-    branches = (_Branch(in_dwellings, ("dwelling_id", "name", "pk")), _Branch(unresolved))
+    branches = (
+        _Branch(in_dwellings, ("dwelling_id", "name", "pk"), rooms),
+        _Branch(unresolved),
+    )
     # Both: one list of the ids of the people here that either finds, walked in id order (an
     # OR would read and sort all of a road's people to show the first 25 by name).
     ids = people.order_by().values("pk")
@@ -291,7 +354,11 @@ def search_people(people: QuerySet[Person], q: str) -> QuerySet[Person]:
             else:
                 chosen = found[0]
     narrowed = people.filter(chosen.q).order_by(*chosen.order)
-    return narrowed.capped() if isinstance(narrowed, PersonResults) else narrowed
+    if not isinstance(narrowed, PersonResults):
+        return narrowed
+    narrowed = narrowed.capped()
+    narrowed.rooms = chosen.rooms
+    return narrowed
 
 
 def person_list(*, visible_to: Any, q: str = "") -> QuerySet[Person]:

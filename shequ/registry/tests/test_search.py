@@ -278,3 +278,102 @@ def test_the_people_page_reads_a_fixed_number_of_queries(
     client.get(reverse("registry:people"), {"q": "warm-up"})
     with django_assert_max_num_queries(11):
         assert client.get(reverse("registry:people"), {"q": q}).status_code == 200
+
+
+# --- pages of an address search, room by room -------------------------------------------------
+
+
+@dataclass
+class Road:
+    rooms: list[Dwelling]  # 长寿路8号 1室 … 9室, registered in that order (ids ascending)
+    people: list[Person]  # in the order a search lists them: room by room, by name, by id
+
+
+@pytest.fixture
+def road(world: Any) -> Road:
+    """Nine rooms on one road, with none to three people each, names not in room order (and
+    two namesakes in one room, which only their ids put in order)."""
+    actor = testing.persona("community_worker")
+    building = services.building_create(
+        actor=actor, area=testing.area("A1"), code="B-A1-8", name="8号", road="长寿路"
+    )
+    rooms = [
+        services.dwelling_create(actor=actor, building=building, room=str(n)) for n in range(1, 10)
+    ]
+    living = ["周一 陈二", "", "吴三", "郑四 王五 王五", "", "钱六 孙七", "李八", "", "赵九 冯十"]
+    people = [
+        services.person_create(actor=actor, area=testing.area("A1"), name=name, dwelling=room)
+        for room, names in zip(rooms, living, strict=True)
+        for name in names.split()
+    ]
+    people.sort(key=lambda p: (p.dwelling_id, p.name, p.pk))
+    return Road(rooms, people)
+
+
+@pytest.fixture
+def walks(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
+    """Rooms walked two, then four at a time, then the rest; what each walk found."""
+    monkeypatch.setattr(selectors, "WALK_ROOMS", 2)
+    monkeypatch.setattr(selectors, "_WALK_GROWTH", 2)
+    found: list[list[int]] = []
+    walk = selectors.PersonResults._walk_rooms
+
+    def spy(self: selectors.PersonResults, start: int, stop: int | None) -> list[int] | None:
+        ids = walk(self, start, stop)
+        if ids is not None:
+            found.append(ids)
+        return ids
+
+    monkeypatch.setattr(selectors.PersonResults, "_walk_rooms", spy)
+    return found
+
+
+def test_every_page_of_an_address_search_walked_room_by_room_is_the_plain_order(
+    road: Road, walks: list[list[int]]
+) -> None:
+    user = testing.persona("community_worker")
+    everyone = list(selectors.person_list(visible_to=user, q="长寿路"))  # one plain query
+    assert [p.pk for p in everyone] == [p.pk for p in road.people]
+    n = len(everyone)
+    for start in range(n + 1):
+        for stop in range(start, n + 2):
+            page = selectors.person_list(visible_to=user, q="长寿路")[start:stop]
+            assert [p.pk for p in page] == [p.pk for p in everyone[start:stop]], (start, stop)
+    # Every slice was walked: within the first two rooms, the next four, and past them.
+    assert len(walks) == (n + 1) * (n + 2) // 2 + n + 1
+
+
+def test_a_walked_page_keeps_the_other_filters_and_the_capped_count(
+    road: Road, walks: list[list[int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_CAP", 3)
+    user = testing.persona("community_worker")
+    Person.objects.filter(name__in=["王五", "孙七", "冯十"]).update(residence_type="floating")
+    base = selectors.person_list(visible_to=user)
+    floating = PersonFilter({"q": "长寿路", "residence_type": "floating"}, queryset=base).qs
+    # The first two rooms hold none of them, the next four two, the rest one.
+    assert names(floating[:3]) == ["王五", "王五", "孙七"]
+    assert names(floating[1:4]) == ["王五", "孙七", "冯十"]
+    assert floating.count() == 4  # "3+"
+    assert PersonFilter({"q": "长寿路"}, queryset=base).qs.count() == 4
+    assert len(walks) == 2
+
+
+def test_a_page_of_an_address_search_reads_only_its_first_rooms(
+    road: Road, walks: list[list[int]], django_assert_num_queries: Any
+) -> None:
+    user = testing.persona("community_worker")
+    people = selectors.person_list(visible_to=user, q="长寿路")
+    with django_assert_num_queries(2) as captured:  # the people of rooms 1 and 2, their rows
+        assert names(people[:2]) == ["周一", "陈二"]
+    assert f"{road.rooms[2].pk}" not in captured.captured_queries[0]["sql"]
+    assert walks == [[p.pk for p in road.people[:2]]]
+
+
+def test_a_search_combined_with_another_is_not_walked(road: Road, walks: list[list[int]]) -> None:
+    user = testing.persona("community_worker")
+    either = selectors.person_list(visible_to=user, q="长寿路") | selectors.person_list(
+        visible_to=user, q="李八"
+    )
+    assert sorted(names(either[:20])) == sorted(p.name for p in road.people)
+    assert walks == []
