@@ -23,6 +23,10 @@ it scans the dwellings). Counts are capped: a search counts at most 1,001 people
 PostgreSQL (any value) use the database named in the URL as it is (created and populated if
 empty) and never drop it. Without `--keep` a throwaway database is built and dropped.
 
+`--check-pages`: also check, for every sample value, that pages 1, 2 and the last one the
+capped count reaches hold the same people in the same order as the plain query (pages of an
+address search are found room by room, see PersonResults._walk_rooms).
+
 Target (issue #3): p95 ≤ 100 ms per kind on PostgreSQL and on SQLite with 1,000,000 residents.
 """
 
@@ -135,6 +139,7 @@ def main() -> int:
     parser.add_argument("--samples", type=int, default=30, help="queries per kind and user")
     parser.add_argument("--page-samples", type=int, default=8, help="page requests per kind")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--check-pages", action="store_true", help="pages = plain order?")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shequ.settings_test")
     postgres = args.database_url.startswith(("postgres", "pgsql"))
@@ -236,6 +241,9 @@ def main() -> int:
                         f" {shown}",
                         flush=True,
                     )
+            if args.check_pages:
+                checked = check_pages(user, qs)
+                print(f"{label:17} pages as the plain query: {checked} pages checked, all equal")
         print(f"load average at the end: {loadavg()}")
         missed = [r for r in results if r[1] in KINDS and r[4] > TARGET_MS]
         for label, kind, via, _p50, p95, _max in missed:
@@ -250,6 +258,26 @@ def main() -> int:
                 connections["default"].settings_dict["NAME"], verbosity=0
             )
     return 0
+
+
+def check_pages(user: Any, values: dict[str, list[str]]) -> int:
+    """Pages 1, 2 and the last (of the capped count) of each search are the plain query's."""
+    from shequ.registry import selectors
+
+    checked = 0
+    for kind, qs in values.items():
+        for q in qs:
+            people = selectors.person_list(visible_to=user, q=q)
+            count = people.count()
+            # values_list: the plain query, never rebuilt from ids nor walked room by room
+            plain = list(people.values_list("pk", flat=True)[: count + 25])
+            for start in sorted({0, 25, max(0, (count - 1) // 25 * 25)}):
+                page = selectors.person_list(visible_to=user, q=q)[start : start + 25]
+                got = [p.pk for p in page]
+                if got != plain[start : start + 25]:
+                    raise AssertionError(f"{kind} {q!r}: page at {start} differs")
+                checked += 1
+    return checked
 
 
 def timed(fn: Callable[[str], None], values: list[str]) -> tuple[list[float], list[float]]:
