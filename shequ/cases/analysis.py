@@ -980,27 +980,30 @@ def alerts(scope: Scope, categories: dict[int, Category]) -> list[Alert]:
     if not candidates:
         return []
     if deepest <= community_len:
-        history_rows = (
-            _stats(
-                scope,
-                categories,
-                grain=StatGrain.COMMUNITY_WEEK,
-                areas=sorted({path for path, _top_id in candidates}),
-                unit=False,
-            )
-            .filter(day__in=mondays, reported__gt=0)
-            .values("category_id", "day", key=key)
-        )
+        history_rows = _stats(
+            scope,
+            categories,
+            grain=StatGrain.COMMUNITY_WEEK,
+            areas=sorted({path for path, _top_id in candidates}),
+            unit=False,
+        ).filter(day__in=mondays, reported__gt=0)
     else:
         history_rows = daily.filter(
             day__gte=mondays[0], day__lte=mondays[-1] + dt.timedelta(days=6), reported__gt=0
-        ).values("category_id", "day", key=key)
-    weeks = {monday: i for i, monday in enumerate(mondays)}
+        )
+    # One row per area and category with a column per week (not a row per week: a district's
+    # thousand communities × categories would be eight thousand rows to read).
+    by_week = {
+        f"w{i}": Sum("reported", filter=Q(day__gte=monday, day__lt=monday + dt.timedelta(days=7)))
+        for i, monday in enumerate(mondays)
+    }
     history: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0] * ALERT_WEEKS)
-    for row in history_rows.annotate(n=Sum("reported")):
+    for row in history_rows.values("category_id", key=key).annotate(**by_week):
         pair = (row["key"], top(row["category_id"]))
         if pair in candidates:
-            history[pair][weeks[_monday(row["day"])]] += row["n"]
+            counts = history[pair]
+            for i in range(ALERT_WEEKS):
+                counts[i] += row[f"w{i}"] or 0
     found = [
         (path, top_id, current[(path, top_id)], history[(path, top_id)])
         for path, top_id in candidates
