@@ -50,8 +50,9 @@ def prefix_q(field: str, prefix: str) -> Q:
 SEARCH_COUNT_CAP = 1000
 # How far search_people counts each reading of an ambiguous text to choose a plan.
 _PROBE = 4 * SEARCH_COUNT_CAP
-# A page of an address search walks the matching rooms in id order, this many rooms first, then
-# WALK_ROOMS * _WALK_GROWTH, then all the rest (see PersonResults._walk_rooms).
+# A page of an address search walks the matching rooms in id order: as many rooms as the people
+# it needs (most rooms hold one or more), at least WALK_ROOMS, then _WALK_GROWTH times as many,
+# then all the rest (see PersonResults._walk_rooms).
 WALK_ROOMS = 32
 _WALK_GROWTH = 8
 _NAME_ORDER = ("name", "pk")
@@ -98,6 +99,7 @@ class PersonResults(StaffQuerySet):
     count_cap: int | None = None
     viewer: Any = None  # whom person_list scoped these to
     rooms: QuerySet[Dwelling] | None = None  # an address search's rooms, to walk a page
+    counted: int | None = None  # what count() said (of these, not copied to clones)
 
     def _clone(self) -> Self:
         clone = super()._clone()  # type: ignore[misc]  # private in Django, not in the stubs
@@ -117,7 +119,8 @@ class PersonResults(StaffQuerySet):
     def count(self) -> int:
         if self.count_cap is None or self._result_cache is not None or self.query.is_sliced:
             return super().count()
-        return _count_upto(self, self.count_cap + 1)
+        self.counted = _count_upto(self, self.count_cap + 1)
+        return self.counted
 
     def __getitem__(self, k: Any) -> Any:
         page = super().__getitem__(k)
@@ -138,18 +141,22 @@ class PersonResults(StaffQuerySet):
     def _walk_rooms(self, start: int, stop: int | None) -> list[int] | None:
         """The ids of people `start:stop` of an address search, found room by room: people
         come in the order of their room's id, so the people of the first few matching rooms
-        make the first page, where one query reads every person in all 13,000 rooms on a road
-        (PostgreSQL cannot tell how many an array of rooms holds: it sorts them all for 25).
-        None when the order does not lead with the room or there are no rooms to walk."""
+        make the first page, where one query may read every person in the 13,000 rooms on a
+        road (PostgreSQL cannot tell how many an array of rooms holds: it may sort them all for
+        25). None when the order does not lead with the room, there are no rooms to walk, or
+        count() found no more than the cap (the query itself then reads no more than that)."""
         order = self.query.order_by
         if self.rooms is None or stop is None or not order or order[0] != "dwelling_id":
+            return None
+        if self.counted is not None and not self.count_is_capped(self.counted):
             return None
         if not self.query.standard_ordering or _in_rooms(self.query, None) is None:
             return None
         # By id + 0, not by the primary key's index: PostgreSQL would walk it from the first
         # dwelling, testing each address, until it reaches this road's first rooms.
         rooms = self.rooms.order_by(F("pk") + 0).values("pk")
-        first, then = WALK_ROOMS, WALK_ROOMS + WALK_ROOMS * _WALK_GROWTH
+        first = max(WALK_ROOMS, stop)
+        then = first + first * _WALK_GROWTH
         ids: list[int] = []
         for chunk in (rooms[:first], rooms[first:then]):
             part = self._chain()  # type: ignore[attr-defined]  # private, not in the stubs

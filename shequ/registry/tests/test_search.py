@@ -285,25 +285,25 @@ def test_the_people_page_reads_a_fixed_number_of_queries(
 
 @dataclass
 class Road:
-    rooms: list[Dwelling]  # 长寿路8号 1室 … 9室, registered in that order (ids ascending)
+    rooms: list[Dwelling]  # 长寿路8号 1室 … 12室, registered in that order (ids ascending)
     people: list[Person]  # in the order a search lists them: room by room, by name, by id
 
 
 @pytest.fixture
 def road(world: Any) -> Road:
-    """Nine rooms on one road, with none to three people each, names not in room order (and
-    two namesakes in one room, which only their ids put in order)."""
+    """Twelve rooms on one road, five of the first six empty, with names not in room order
+    (and two namesakes in one room, which only their ids put in order)."""
     actor = testing.persona("community_worker")
     building = services.building_create(
         actor=actor, area=testing.area("A1"), code="B-A1-8", name="8号", road="长寿路"
     )
     rooms = [
-        services.dwelling_create(actor=actor, building=building, room=str(n)) for n in range(1, 10)
+        services.dwelling_create(actor=actor, building=building, room=str(n)) for n in range(1, 13)
     ]
-    living = ["周一 陈二", "", "吴三", "郑四 王五 王五", "", "钱六 孙七", "李八", "", "赵九 冯十"]
+    living = ["周一", "", "", "", "", "", "陈二 吴三", "郑四 王五 王五", "", "钱六 孙七", "李八"]
     people = [
         services.person_create(actor=actor, area=testing.area("A1"), name=name, dwelling=room)
-        for room, names in zip(rooms, living, strict=True)
+        for room, names in zip(rooms, [*living, "赵九 冯十"], strict=True)
         for name in names.split()
     ]
     people.sort(key=lambda p: (p.dwelling_id, p.name, p.pk))
@@ -312,9 +312,10 @@ def road(world: Any) -> Road:
 
 @pytest.fixture
 def walks(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
-    """Rooms walked two, then four at a time, then the rest; what each walk found."""
-    monkeypatch.setattr(selectors, "WALK_ROOMS", 2)
-    monkeypatch.setattr(selectors, "_WALK_GROWTH", 2)
+    """Pages walk as many rooms as people they need, as many again, then the rest; what each
+    walk found."""
+    monkeypatch.setattr(selectors, "WALK_ROOMS", 1)
+    monkeypatch.setattr(selectors, "_WALK_GROWTH", 1)
     found: list[list[int]] = []
     walk = selectors.PersonResults._walk_rooms
 
@@ -339,7 +340,7 @@ def test_every_page_of_an_address_search_walked_room_by_room_is_the_plain_order(
         for stop in range(start, n + 2):
             page = selectors.person_list(visible_to=user, q="长寿路")[start:stop]
             assert [p.pk for p in page] == [p.pk for p in everyone[start:stop]], (start, stop)
-    # Every slice was walked: within the first two rooms, the next four, and past them.
+    # Every slice was walked: within the first rooms, the next ones, and past them.
     assert len(walks) == (n + 1) * (n + 2) // 2 + n + 1
 
 
@@ -351,12 +352,22 @@ def test_a_walked_page_keeps_the_other_filters_and_the_capped_count(
     Person.objects.filter(name__in=["王五", "孙七", "冯十"]).update(residence_type="floating")
     base = selectors.person_list(visible_to=user)
     floating = PersonFilter({"q": "长寿路", "residence_type": "floating"}, queryset=base).qs
-    # The first two rooms hold none of them, the next four two, the rest one.
+    assert floating.count() == 4  # "3+"
+    # In rooms 8, 10 and 12: past the first three rooms and the next three, then past four
+    # and four.
     assert names(floating[:3]) == ["王五", "王五", "孙七"]
     assert names(floating[1:4]) == ["王五", "孙七", "冯十"]
-    assert floating.count() == 4  # "3+"
-    assert PersonFilter({"q": "长寿路"}, queryset=base).qs.count() == 4
     assert len(walks) == 2
+    assert PersonFilter({"q": "长寿路"}, queryset=base).qs.count() == 4
+
+
+def test_a_page_of_a_search_counted_within_the_cap_is_not_walked(
+    road: Road, walks: list[list[int]]
+) -> None:
+    people = selectors.person_list(visible_to=testing.persona("community_worker"), q="长寿路")
+    assert people.count() == 11  # the search itself reads no more than these
+    assert names(people[:3]) == ["周一", "吴三", "陈二"]
+    assert walks == []
 
 
 def test_a_page_of_an_address_search_reads_only_its_first_rooms(
@@ -364,10 +375,9 @@ def test_a_page_of_an_address_search_reads_only_its_first_rooms(
 ) -> None:
     user = testing.persona("community_worker")
     people = selectors.person_list(visible_to=user, q="长寿路")
-    with django_assert_num_queries(2) as captured:  # the people of rooms 1 and 2, their rows
-        assert names(people[:2]) == ["周一", "陈二"]
-    assert f"{road.rooms[2].pk}" not in captured.captured_queries[0]["sql"]
-    assert walks == [[p.pk for p in road.people[:2]]]
+    with django_assert_num_queries(2):  # the people of room 1, their rows
+        assert names(people[:1]) == ["周一"]
+    assert walks == [[road.people[0].pk]]
 
 
 def test_a_search_combined_with_another_is_not_walked(road: Road, walks: list[list[int]]) -> None:
