@@ -312,8 +312,9 @@ def road(world: Any) -> Road:
 
 @pytest.fixture
 def walks(monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
-    """Pages walk as many rooms as people they need, as many again, then the rest; what each
-    walk found."""
+    """Pages walk as many rooms as people they need, as many again, then the rest (on this
+    database too); what each walk found."""
+    monkeypatch.setattr(selectors, "_WALKED_ON", frozenset({connection.vendor}))
     monkeypatch.setattr(selectors, "WALK_ROOMS", 1)
     monkeypatch.setattr(selectors, "_WALK_GROWTH", 1)
     found: list[list[int]] = []
