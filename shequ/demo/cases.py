@@ -17,16 +17,16 @@ from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from PIL import Image
 
 from shequ.accounts.models import Membership, User
 from shequ.areas.models import Area, Level
-from shequ.cases import services
+from shequ.cases import analysis, services, sla
 from shequ.cases.models import (
     Case,
     CaseEvent,
+    CasePhoto,
     CaseTask,
     Category,
     Open311Client,
@@ -34,7 +34,7 @@ from shequ.cases.models import (
     Unit,
     UnitKind,
 )
-from shequ.cases.states import OPEN, Light, Source, Status
+from shequ.cases.states import OPEN, STAGE_OF, Light, Source, Stage, Status
 from shequ.demo import city
 
 OPEN311_KEY = "shequ-demo-open311"
@@ -208,6 +208,18 @@ ENDINGS = [
     (Status.MERGED, 2),
     (Status.SHELVED, 2),
 ]
+# How long ago a case that is not finished was reported (days, low–high); finished ones over
+# the last four months.
+AGE_DAYS: dict[str, tuple[float, float]] = {
+    Status.REPORTED: (0.05, 2),
+    Status.ACCEPTED: (0.2, 4),
+    Status.DISPATCHED: (0.5, 8),
+    Status.IN_PROGRESS: (1, 15),
+    Status.RESOLVED: (0.5, 6),
+    # Verified or rated, not yet closed: within the days before the worker closes them.
+    Status.VERIFIED: (0.5, 3),
+    Status.RATED: (0.5, 3),
+}
 PATH = [Status.ACCEPTED, Status.DISPATCHED, Status.IN_PROGRESS, Status.RESOLVED, Status.VERIFIED]
 
 
@@ -271,26 +283,77 @@ def _walk(case: Case, ending: str, rng: random.Random, people: dict[str, Any]) -
     return services.case_move(actor=manager, case=case, move="close")
 
 
-def _shift(case: Case, delta: dt.timedelta) -> None:
-    """Move the whole case back in time by `delta` (its events, deadlines and timestamps)."""
-    fields = [
-        "created_at",
-        "stage_started_at",
-        "yellow_at",
-        "due_at",
-        "next_escalation_at",
-        "accepted_at",
-        "resolved_at",
-        "closed_at",
-    ]
-    updates: dict[str, Any] = {
-        f: getattr(case, f) - delta for f in fields if getattr(case, f) is not None
-    }
+# Hours from the step before to each move (low, high): the demo's cases take the time real ones
+# do, so handling times, durations and the weekly figures read true.
+STEP_HOURS: dict[str, tuple[float, float]] = {
+    "accept": (0.3, 6),
+    "reject": (0.3, 6),
+    "merge": (0.3, 6),
+    "dispatch": (0.3, 8),
+    "start": (1, 24),
+    "resolve": (3, 96),
+    "verify": (2, 30),
+    "rate": (1, 48),
+    "close": (2, 48),
+}
+OTHER_STEP_HOURS = (0.5, 12)
+TIMES = (
+    "created_at",
+    "stage_started_at",
+    "yellow_at",
+    "due_at",
+    "next_escalation_at",
+    "accepted_at",
+    "resolved_at",
+    "closed_at",
+)
+
+
+def _retime(case: Case, start: dt.datetime, now: dt.datetime, rng: random.Random) -> None:
+    """Spread the steps of a case, made a moment apart, over the hours and days a real case
+    takes from `start`, the last one before `now`. Every time of the case (and of its tasks and
+    photos) moves with the step it follows, so deadlines still count from their stage."""
+    events = list(case.events.order_by("at", "id").values_list("pk", "at", "kind", "to_status"))
+    new_at = [start]
+    for _pk, _at, kind, _status in events[1:]:
+        low, high = STEP_HOURS.get(kind, OTHER_STEP_HOURS)
+        new_at.append(new_at[-1] + dt.timedelta(hours=rng.uniform(low, high)))
+    room, span = (now - start) * 0.95, new_at[-1] - start
+    if span > room:  # a case reported lately has had less time for its steps
+        new_at = [start + (t - start) * (room / span) for t in new_at]
+    steps = [(at, new - at) for (_pk, at, *_rest), new in zip(events, new_at, strict=True)]
+
+    def moved(value: dt.datetime) -> dt.datetime:
+        delta = steps[0][1]
+        for at, step_delta in steps:
+            if at > value:
+                break
+            delta = step_delta
+        return value + delta
+
+    updates: dict[str, Any] = {f: moved(getattr(case, f)) for f in TIMES if getattr(case, f)}
+    # A step that came after its stage's deadline made the case overdue, as the SLA worker
+    # would have marked it (the stage still running is the worker's to judge).
+    status: str = Status.REPORTED
+    for (_pk, _at, _kind, to_status), began, done in zip(
+        events[:-1], new_at[:-1], new_at[1:], strict=True
+    ):
+        status = to_status or status
+        _warn, due = sla.stage_deadlines(case.category, STAGE_OF.get(status, Stage.NONE), began)
+        if due is not None and done > due:
+            updates["overdue_ever"] = True
     # The case number tells the day it was reported: give it a number of its new day.
-    updates["code"] = services.case_number(case.created_at - delta)
+    updates["code"] = services.case_number(updates["created_at"])
     Case.objects.filter(pk=case.pk).update(**updates)
-    CaseEvent.objects.filter(case=case).update(at=F("at") - delta)
-    CaseTask.objects.filter(case=case).update(created_at=F("created_at") - delta)
+    for (pk, *_rest), at in zip(events, new_at, strict=True):
+        CaseEvent.objects.filter(pk=pk).update(at=at)
+    for task in CaseTask.objects.filter(case=case):
+        CaseTask.objects.filter(pk=task.pk).update(
+            created_at=moved(task.created_at),
+            answered_at=moved(task.answered_at) if task.answered_at else None,
+        )
+    for photo in CasePhoto.objects.filter(case=case):
+        CasePhoto.objects.filter(pk=photo.pk).update(created_at=moved(photo.created_at))
 
 
 def load(*, seed: int = 2026, count: int = 240) -> DemoCases:
@@ -342,7 +405,7 @@ def load(*, seed: int = 2026, count: int = 240) -> DemoCases:
         lng = (grid.centroid_lng or 120.2) + rng.uniform(-0.002, 0.002)
         lat = (grid.centroid_lat or 30.27) + rng.uniform(-0.002, 0.002)
         ending = rng.choices(endings, ending_weights)[0]
-        age_days = rng.uniform(0.2, 4) if ending in OPEN else rng.uniform(3, 120)
+        age_days = rng.uniform(*AGE_DAYS.get(ending, (3, 120)))
         with transaction.atomic():
             case = services.case_create(
                 actor=reporter,
@@ -358,8 +421,10 @@ def load(*, seed: int = 2026, count: int = 240) -> DemoCases:
                 photos=[_png(rng)] if rng.random() < 0.5 else [],
             )
             case = _walk(case, ending, rng, {"manager": manager, "verifier": verifier})
-            _shift(case, dt.timedelta(days=age_days))
+            _retime(case, now - dt.timedelta(days=age_days), now, rng)
     _flip_lights(now)
+    # The analysis pages read pre-counted figures: count every day the demo's cases span.
+    analysis.stats_rebuild()
     by_status: dict[str, int] = {}
     for status in Case.objects.filter(district=district).values_list("status", flat=True):
         by_status[status] = by_status.get(status, 0) + 1

@@ -6,6 +6,7 @@ demo district only.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import itertools
 from typing import Any
@@ -258,6 +259,27 @@ def test_the_demo_has_cases_in_many_states_some_overdue(demo_cases: str) -> None
     for case in cases[:10]:
         assert case.events.filter(kind="reported").exists()
         assert case.code[2:10] == timezone.localtime(case.created_at).strftime("%Y%m%d")
+
+
+def test_demo_cases_take_the_time_real_cases_take_and_the_analysis_counts_them(
+    demo_cases: str,
+) -> None:
+    from django.db.models import Sum
+
+    from shequ.cases.models import Case, CaseStat, StatGrain
+
+    cases = Case.objects.filter(district=_district())
+    resolved = cases.filter(resolved_at__isnull=False)
+    assert resolved.exists()
+    for case in resolved:
+        # Hours or days from report to resolution, not the moment the demo took to make it.
+        assert case.resolved_at - case.created_at >= dt.timedelta(hours=1)
+        times = list(case.events.values_list("at", flat=True))
+        assert abs(times[0] - case.created_at) < dt.timedelta(seconds=1)
+        assert times == sorted(times) and times[-1] <= timezone.now()
+    # Every demo case is in the pre-counted figures the analysis pages read.
+    counted = CaseStat.objects.filter(grain=StatGrain.OWN).aggregate(n=Sum("reported"))["n"]
+    assert counted == cases.count()
 
 
 def test_every_demo_unit_has_someone_to_answer_it(demo_cases: str) -> None:
