@@ -78,9 +78,12 @@ class FastInsert:
         convert = converter(self.fields[column], copy=self.copy)
         return value if convert is None else convert(value)
 
-    def insert(self, rows: Iterable[Sequence[Any]]) -> list[int]:
+    def insert(self, rows: Iterable[Sequence[Any]], *, count: int | None = None) -> list[int]:
+        """Write `rows`; `count`, when the caller knows how many there are, lets PostgreSQL
+        take the rows in one COPY as they are made, so that making them (often the caller's
+        own per-row work) overlaps with the database's (a ValueError if it was wrong)."""
         if self.copy:
-            return self._copy(rows)
+            return self._copy(rows) if count is None else self._copy_counted(rows, count)
         pks: list[int] = []
         suffix = self.suffix
         with connection.cursor() as cursor:
@@ -104,23 +107,40 @@ class FastInsert:
 
     def _copy(self, rows: Iterable[Sequence[Any]]) -> list[int]:
         pks: list[int] = []
-        suffix = self.suffix
-        values = self._values
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [self.table, self.pk_column])
-            sequence = cursor.fetchone()[0]
-            raw: Any = cursor.cursor  # psycopg's own cursor, for COPY
+            sequence = self._sequence(cursor)
             for chunk in _chunked(rows, ROWS_PER_COPY):
-                cursor.execute(
-                    "SELECT nextval(%s) FROM generate_series(1, %s)", [sequence, len(chunk)]
-                )
-                keys = [r[0] for r in cursor.fetchall()]
-                with raw.copy(self.copy_sql) as copy:
-                    write = copy.write_row
-                    for pk, row in zip(keys, chunk, strict=True):
-                        write((pk, *values(row), *suffix))
+                keys = self._keys(cursor, sequence, len(chunk))
+                self._copy_rows(cursor, keys, chunk)
                 pks.extend(keys)
         return pks
+
+    def _copy_counted(self, rows: Iterable[Sequence[Any]], count: int) -> list[int]:
+        if not count:
+            if next(iter(rows), None) is not None:
+                raise ValueError("more rows than counted")
+            return []
+        with connection.cursor() as cursor:
+            keys = self._keys(cursor, self._sequence(cursor), count)
+            self._copy_rows(cursor, keys, rows)
+        return keys
+
+    def _sequence(self, cursor: Any) -> str:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [self.table, self.pk_column])
+        return str(cursor.fetchone()[0])
+
+    def _keys(self, cursor: Any, sequence: str, count: int) -> list[int]:
+        cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [sequence, count])
+        return [r[0] for r in cursor.fetchall()]
+
+    def _copy_rows(self, cursor: Any, keys: list[int], rows: Iterable[Sequence[Any]]) -> None:
+        suffix = self.suffix
+        values = self._values
+        raw: Any = cursor.cursor  # psycopg's own cursor, for COPY
+        with raw.copy(self.copy_sql) as copy:
+            write = copy.write_row
+            for pk, row in zip(keys, rows, strict=True):
+                write((pk, *values(row), *suffix))
 
 
 def fast_update(

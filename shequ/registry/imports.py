@@ -888,21 +888,24 @@ def _write(
     _apply_updates(plan.updates, source, today)
     people = FastInsert(Person, _PERSON_COLUMNS, now=now, prepared=("provenance",))
     created_pks = people.insert(
-        _new_person_rows(fresh, area.pk, district.pk, source, today, people)
+        _new_person_rows(fresh, area.pk, district.pk, source, today, people), count=len(fresh)
     )
     FastInsert(
         Conflict, ("person", "area", "batch", "field", "incoming", "status", "decision"), now=now
     ).insert(
         (
-            p.pk,
-            p.area_id,
-            batch.pk,
-            f,
-            str(v.isoformat() if isinstance(v, dt.date) else v),
-            "open",
-            "",
-        )
-        for p, f, v in sorted(plan.conflicts, key=lambda c: c[0].pk)
+            (
+                p.pk,
+                p.area_id,
+                batch.pk,
+                f,
+                v.isoformat() if isinstance(v, dt.date) else str(v),
+                "open",
+                "",
+            )
+            for p, f, v in sorted(plan.conflicts, key=lambda c: c[0].pk)
+        ),
+        count=len(plan.conflicts),
     )
     FastInsert(
         MatchReview,
@@ -910,23 +913,27 @@ def _write(
         now=now,
     ).insert(
         (
-            batch.pk,
-            p.area_id,
-            i.row,
-            p.pk,
-            s,
-            json.dumps(i.values(), ensure_ascii=False),
-            "open",
-            "",
-        )
-        for i, p, s in plan.review
+            (
+                batch.pk,
+                p.area_id,
+                i.row,
+                p.pk,
+                s,
+                json.dumps(i.values(), ensure_ascii=False),
+                "open",
+                "",
+            )
+            for i, p, s in plan.review
+        ),
+        count=len(plan.review),
     )
     taken = dict(zip((i.row_hash for i in fresh), created_pks, strict=True))
     for i, p in plan.matched:
         if i.row_hash not in already:
             taken.setdefault(i.row_hash, p.pk)
     FastInsert(ImportedRow, ("source", "row_hash", "batch", "person"), now=now).insert(
-        (source.pk, h, batch.pk, pk) for h, pk in sorted(taken.items(), key=lambda t: t[1])
+        ((source.pk, h, batch.pk, pk) for h, pk in sorted(taken.items(), key=lambda t: t[1])),
+        count=len(taken),
     )
     return len(created_pks)
 

@@ -25,10 +25,17 @@ def _stored(model: type[models.Model], pks: list[int]) -> list[dict[str, Any]]:
 
 
 def _both_ways(
-    model: type[models.Model], columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+    model: type[models.Model],
+    columns: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+    *,
+    counted: bool = False,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The rows written by FastInsert and, instead (unique columns), by bulk_create."""
-    pks = bulk.FastInsert(model, columns, now=timezone.now()).insert(rows)
+    """The rows written by FastInsert (given as a generator, counted or not) and, instead
+    (unique columns), by bulk_create."""
+    inserter = bulk.FastInsert(model, columns, now=timezone.now())
+    pks = inserter.insert((r for r in rows), count=len(rows) if counted else None)
+    assert len(pks) == len(rows)
     fast = _stored(model, pks)
     model._default_manager.filter(pk__in=pks).delete()
     targets: list[Any] = [model._meta.get_field(c) for c in columns]
@@ -52,6 +59,7 @@ def test_the_bulk_writes_store_what_the_orm_stores(residents: Residents) -> None
             (zhang.pk, zhang.area_id, batch.pk, "phone", "13911112222", "open", ""),
             (li.pk, li.area_id, batch.pk, "work", '杭州某网络科技有限公司\t,"\\N', "open", ""),
         ],
+        counted=True,
     )
     assert fast == orm and len(fast) == 2
     fast, orm = _both_ways(
@@ -90,7 +98,7 @@ def test_new_people_are_stored_as_the_orm_stores_them(world: Any) -> None:
             "floating", "active", None, "spouse", "群众", "无业", "浙江省", "", {}, 1,
         ),
     ]  # fmt: skip
-    fast, orm = _both_ways(Person, _PERSON_COLUMNS, rows)
+    fast, orm = _both_ways(Person, _PERSON_COLUMNS, rows, counted=True)
     assert fast == orm
     assert fast[0]["birth_date"] == dt.date(1950, 5, 5)
     assert fast[0]["provenance"] == {"name": {"source": "mz", "date": "2026-01-01"}}
