@@ -117,7 +117,7 @@ def child_import(path: str, source: str, profile: str) -> dict[str, Any]:
 
     from shequ.accounts.models import User
     from shequ.areas.models import Area
-    from shequ.registry.imports import import_people
+    from shequ.registry.imports import import_people, without_cycle_collector
 
     base = rss_peak_mib()
     actor = User.objects.get(username=ACTOR)
@@ -131,7 +131,10 @@ def child_import(path: str, source: str, profile: str) -> dict[str, Any]:
         profiler.start()
     cpu = time.process_time()
     started = time.perf_counter()
-    report = import_people(actor=actor, path=path, source_name=source, area=area, commit=True)
+    # As the `import-people` command runs it (a process of its own).
+    report = without_cycle_collector(import_people)(
+        actor=actor, path=path, source_name=source, area=area, commit=True
+    )
     seconds = time.perf_counter() - started
     cpu = time.process_time() - cpu
     if profiler is not None:

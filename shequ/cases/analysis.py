@@ -880,7 +880,7 @@ def _driver_rows(qs: QuerySet[Any]) -> list[tuple[Any, ...]]:
     """The rows of a `values_list` queryset as the database driver returns them: without
     Django's per-row conversions, which cost most of the time of tens of thousands of rows.
     Only for columns the driver and Django read alike (numbers, text; not datetimes)."""
-    sql, params = qs.query.sql_with_params()
+    sql, params = qs.query.get_compiler(using=qs.db).as_sql()
     with connections[qs.db].cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()

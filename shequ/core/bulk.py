@@ -95,6 +95,8 @@ class FastInsert:
                 sql = self.head + ", ".join([self.row] * len(chunk)) + self.tail
                 cursor.execute(sql, params)
                 pks.extend(r[0] for r in cursor.fetchall())
+        if count is not None and len(pks) != count:
+            raise ValueError(f"{len(pks)} rows written, {count} counted")
         return pks
 
     def _values(self, row: Sequence[Any]) -> list[Any]:

@@ -332,6 +332,13 @@ def _retime(case: Case, start: dt.datetime, now: dt.datetime, rng: random.Random
         return value + delta
 
     updates: dict[str, Any] = {f: moved(getattr(case, f)) for f in TIMES if getattr(case, f)}
+    if case.stage and case.stage_started_at is not None:
+        # The running stage's deadlines count from its start on the working calendar, whatever
+        # came after it (a request for more time leaves the stage as it is; the demo approves
+        # none).
+        updates["yellow_at"], updates["due_at"] = sla.stage_deadlines(
+            case.category, case.stage, updates["stage_started_at"]
+        )
     # A step that came after its stage's deadline made the case overdue, as the SLA worker
     # would have marked it (the stage still running is the worker's to judge).
     status: str = Status.REPORTED

@@ -538,8 +538,10 @@ _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 
-def _without_cycle_collector(func: Callable[_P, _R]) -> Callable[_P, _R]:
-    """Run `func` with Python's cycle collector off.
+def without_cycle_collector(func: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run `func` with Python's cycle collector off: for a process that does nothing else
+    (the `import-people` command), never in the web server, where the switch would hold for
+    every thread of the process.
 
     An import holds a million row objects and makes millions more: each full collection
     walks all of them, again and again as they grow. Rows and their values form no reference
@@ -559,7 +561,6 @@ def _without_cycle_collector(func: Callable[_P, _R]) -> Callable[_P, _R]:
     return wrapper
 
 
-@_without_cycle_collector
 def import_people(
     *,
     actor: Any,

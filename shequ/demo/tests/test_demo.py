@@ -277,6 +277,16 @@ def test_demo_cases_take_the_time_real_cases_take_and_the_analysis_counts_them(
         times = list(case.events.values_list("at", flat=True))
         assert abs(times[0] - case.created_at) < dt.timedelta(seconds=1)
         assert times == sorted(times) and times[-1] <= timezone.now()
+    # Steps that came after their stage's deadline made some cases overdue, not all.
+    assert {True, False} <= set(resolved.values_list("overdue_ever", flat=True))
+    # A case still at work has the deadline of its stage, counted from when the stage began.
+    from shequ.cases import sla
+
+    staged = cases.filter(stage_started_at__isnull=False).exclude(stage="")
+    assert staged.exists()
+    for case in staged:
+        _warn, due = sla.stage_deadlines(case.category, case.stage, case.stage_started_at)
+        assert case.due_at == due
     # Every demo case is in the pre-counted figures the analysis pages read.
     counted = CaseStat.objects.filter(grain=StatGrain.OWN).aggregate(n=Sum("reported"))["n"]
     assert counted == cases.count()

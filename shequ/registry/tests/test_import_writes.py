@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from typing import Any
 
+import pytest
 from django.db import models
 from django.utils import timezone
 
 from shequ.core import bulk, testing
 from shequ.registry import services
-from shequ.registry.imports import _PERSON_COLUMNS, source_for
+from shequ.registry.imports import _PERSON_COLUMNS, source_for, without_cycle_collector
 from shequ.registry.models import Conflict, ImportBatch, ImportedRow, MatchReview, Person
 from shequ.registry.tests.conftest import Residents, make_id
 
@@ -102,3 +104,32 @@ def test_new_people_are_stored_as_the_orm_stores_them(world: Any) -> None:
     assert fast == orm
     assert fast[0]["birth_date"] == dt.date(1950, 5, 5)
     assert fast[0]["provenance"] == {"name": {"source": "mz", "date": "2026-01-01"}}
+
+
+def test_a_wrong_count_of_rows_is_refused_on_either_database(world: Any) -> None:
+    source = source_for("民政局")
+    batch = ImportBatch.objects.create(
+        source=source, area=testing.area("C1"), file_name="a.csv", sha256="0" * 64
+    )
+    inserter = bulk.FastInsert(ImportedRow, ("batch", "source", "row_hash"), now=timezone.now())
+    rows = [(batch.pk, source.pk, f"{n:032d}") for n in range(3)]
+    with pytest.raises(ValueError):
+        inserter.insert(iter(rows), count=2)
+
+
+def test_the_cycle_collector_is_back_on_after_an_import_fails() -> None:
+    def failing() -> None:
+        assert not gc.isenabled()
+        raise RuntimeError("bad file")
+
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError):
+        without_cycle_collector(failing)()
+    assert gc.isenabled()
+    # A caller that turned it off itself keeps it off.
+    gc.disable()
+    try:
+        without_cycle_collector(lambda: None)()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from shequ.accounts.models import User
 from shequ.areas.access import access_area
 from shequ.core.errors import DomainError, NotFound
-from shequ.registry.imports import import_people
+from shequ.registry.imports import import_people, without_cycle_collector
 
 
 class Command(BaseCommand):
@@ -36,7 +36,8 @@ class Command(BaseCommand):
             raise CommandError(f"unknown or inactive user: {options['username']}")
         try:
             area = access_area(user, options["area"])
-            report = import_people(
+            # A process of its own: the import may run without the cycle collector.
+            report = without_cycle_collector(import_people)(
                 actor=user,
                 path=options["file"],
                 source_name=options["source"],
