@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 from pathlib import Path
@@ -15,7 +16,7 @@ from django.core.management import CommandError, call_command
 from shequ.core import testing
 from shequ.core.errors import DomainError
 from shequ.core.models import AuditEntry
-from shequ.registry import pii, services
+from shequ.registry import imports, pii, services
 from shequ.registry.imports import import_people, rejected_workbook, source_for
 from shequ.registry.models import Conflict, ImportBatch, ImportedRow, MatchReview, Person
 from shequ.registry.tests.conftest import Residents, make_id
@@ -285,6 +286,41 @@ def test_the_command_prints_one_json_object(
         "errors",
     }
     assert data["rows"] == 8
+
+
+def test_only_the_command_imports_without_the_cycle_collector(
+    roster_file: Path, residents: Residents, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The web process (page, API, background task) keeps its collector for every thread; the
+    command, a process of its own, turns it off for the import."""
+    seen: list[bool] = []
+    real = imports.source_for
+
+    def spy(name: str) -> Any:
+        seen.append(gc.isenabled())
+        return real(name)
+
+    monkeypatch.setattr(imports, "source_for", spy)
+    imports.import_people(
+        actor=testing.persona("community_worker"),
+        path=roster_file,
+        source_name="民政局",
+        area=testing.area("C1"),
+    )
+    call_command(
+        "import_people",
+        str(roster_file),
+        "--source",
+        "民政局",
+        "--area",
+        testing.CODES["C1"],
+        "--as",
+        "community_worker",
+        "--json",
+        stdout=io.StringIO(),
+    )
+    assert seen == [True, False]
+    assert gc.isenabled()
 
 
 def test_the_command_refuses_an_area_outside_the_users_scope(roster_file: Path, world: Any) -> None:
